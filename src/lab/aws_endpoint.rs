@@ -1,0 +1,258 @@
+//! The lab's AWS endpoint (HTTP on loopback): STS `GetCallerIdentity` and `AssumeRole`
+//! with every request's SigV4 signature verified over exactly the headers it signed,
+//! answering AWS's error codes and texts, and a `Date` from the lab's clock.
+//! Owns the HTTP surface only; identities and decisions come from the world.
+use super::world::{Identity, KeyProblem, World};
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Request, Response, StatusCode, body::Incoming, service::service_fn};
+use hyper_util::rt::TokioIo;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const MAX_BODY: usize = 64 * 1024;
+
+pub async fn serve(listener: TcpListener, world: Arc<World>) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let world = world.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let world = world.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(req, &world).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), svc)
+                .await;
+        });
+    }
+}
+
+struct AwsError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn aws_error(status: u16, code: &'static str, message: impl Into<String>) -> AwsError {
+    AwsError {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        code,
+        message: message.into(),
+    }
+}
+
+fn request_id() -> String {
+    let n: u128 = rand::random();
+    let h = format!("{n:032x}");
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn handle(req: Request<Incoming>, world: &World) -> Response<Full<Bytes>> {
+    let now = world.now();
+    let rid = request_id();
+    let (status, body) = match process(req, world, now).await {
+        Ok(xml) => (StatusCode::OK, xml.replace("{RID}", &rid)),
+        Err(e) => (
+            e.status,
+            format!(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n",
+                e.code,
+                xml_escape(&e.message)
+            ),
+        ),
+    };
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .header("x-amzn-requestid", &rid)
+        .header("date", now.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+async fn process(req: Request<Incoming>, world: &World, now: DateTime<Utc>) -> Result<String, AwsError> {
+    let (parts, body) = req.into_parts();
+    let body = Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .map_err(|_| aws_error(413, "RequestEntityTooLarge", "Request body too large"))?
+        .to_bytes();
+    let query = parts.uri.query().unwrap_or("");
+    let mut params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    params.extend(form_urlencoded::parse(&body).into_owned());
+    let identity = authenticate(&parts, &body, world, now)?;
+    match params.get("Action").map(String::as_str) {
+        Some("GetCallerIdentity") => Ok(format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <GetCallerIdentityResult>\n    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{{RID}}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
+            identity.arn, identity.user_id, identity.account
+        )),
+        Some("AssumeRole") => {
+            let role = params.get("RoleArn").cloned().unwrap_or_default();
+            let session = params.get("RoleSessionName").cloned().unwrap_or_else(|| "session".into());
+            let (key, arn) = world
+                .assume_role(&identity, &role, &session)
+                .map_err(|m| aws_error(403, "AccessDenied", m))?;
+            Ok(format!(
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleResult>\n    <AssumedRoleUser>\n      <Arn>{arn}</Arn>\n      <AssumedRoleId>AROA:{session}</AssumedRoleId>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>{{RID}}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
+                key.id,
+                key.secret,
+                key.session_token.unwrap_or_default(),
+                key.expires
+                    .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default()
+            ))
+        }
+        Some(other) => Err(aws_error(
+            400,
+            "InvalidAction",
+            format!("Could not find operation {other} for version 2011-06-15"),
+        )),
+        None => Err(aws_error(400, "MissingAction", "Missing Action")),
+    }
+}
+
+struct AuthHeader {
+    access_key: String,
+    datestamp: String,
+    region: String,
+    service: String,
+    signed_headers: Vec<String>,
+    signature: String,
+}
+
+fn parse_authorization(v: &str) -> Option<AuthHeader> {
+    let rest = v.strip_prefix("AWS4-HMAC-SHA256")?.trim();
+    let mut cred = None;
+    let mut signed = None;
+    let mut sig = None;
+    for part in rest.split(',') {
+        let (k, val) = part.trim().split_once('=')?;
+        match k {
+            "Credential" => cred = Some(val.to_string()),
+            "SignedHeaders" => signed = Some(val.to_string()),
+            "Signature" => sig = Some(val.to_string()),
+            _ => {}
+        }
+    }
+    let cred = cred?;
+    let mut c = cred.split('/');
+    Some(AuthHeader {
+        access_key: c.next()?.into(),
+        datestamp: c.next()?.into(),
+        region: c.next()?.into(),
+        service: c.next()?.into(),
+        signed_headers: signed?.split(';').map(str::to_string).collect(),
+        signature: sig?,
+    })
+}
+
+fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn authenticate(parts: &hyper::http::request::Parts, body: &[u8], world: &World, now: DateTime<Utc>) -> Result<Identity, AwsError> {
+    let missing = || {
+        aws_error(
+            403,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        )
+    };
+    let auth = header(parts, "authorization").ok_or_else(missing)?;
+    let a = parse_authorization(&auth).ok_or_else(|| {
+        aws_error(
+            400,
+            "IncompleteSignature",
+            format!("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization={auth}"),
+        )
+    })?;
+    let token = header(parts, "x-amz-security-token");
+    let (secret, identity) = world.resolve_key(&a.access_key, token.as_deref()).map_err(|p| match p {
+        KeyProblem::Expired => aws_error(400, "ExpiredToken", "The security token included in the request is expired"),
+        KeyProblem::UnknownKey | KeyProblem::TokenMismatch => {
+            aws_error(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+        }
+    })?;
+    let amz_date = header(parts, "x-amz-date").unwrap_or_default();
+    let t = NaiveDateTime::parse_from_str(&amz_date, "%Y%m%dT%H%M%SZ")
+        .map(|n| n.and_utc())
+        .map_err(|_| aws_error(400, "IncompleteSignature", "Missing or malformed X-Amz-Date header"))?;
+    let fmt = |d: DateTime<Utc>| d.format("%Y%m%dT%H%M%SZ").to_string();
+    let window = chrono::Duration::minutes(15);
+    if t < now - window {
+        return Err(aws_error(
+            403,
+            "SignatureDoesNotMatch",
+            format!(
+                "Signature expired: {} is now earlier than {} ({} - 15 min.)",
+                fmt(t),
+                fmt(now - window),
+                fmt(now)
+            ),
+        ));
+    }
+    if t > now + window {
+        return Err(aws_error(
+            403,
+            "SignatureDoesNotMatch",
+            format!(
+                "Signature not yet current: {} is still later than {} ({} + 15 min.)",
+                fmt(t),
+                fmt(now + window),
+                fmt(now)
+            ),
+        ));
+    }
+    let mut canonical_headers = String::new();
+    for h in &a.signed_headers {
+        let values: Vec<String> = parts
+            .headers
+            .get_all(h.as_str())
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        canonical_headers.push_str(&format!("{h}:{}\n", values.join(",")));
+    }
+    let mut q: Vec<String> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        .map(|(k, v)| format!("{}={}", utf8_percent_encode(&k, URI_ENCODE), utf8_percent_encode(&v, URI_ENCODE)))
+        .collect();
+    q.sort();
+    let payload_hash = header(parts, "x-amz-content-sha256").unwrap_or_else(|| hex::encode(Sha256::digest(body)));
+    let path = if parts.uri.path().is_empty() { "/" } else { parts.uri.path() };
+    let canonical = format!(
+        "{}\n{path}\n{}\n{canonical_headers}\n{}\n{payload_hash}",
+        parts.method,
+        q.join("&"),
+        a.signed_headers.join(";")
+    );
+    let scope = format!("{}/{}/{}/aws4_request", a.datestamp, a.region, a.service);
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+    let day = chrono::NaiveDate::parse_from_str(&a.datestamp, "%Y%m%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        .unwrap_or(t);
+    let key = aws_sigv4::sign::v4::generate_signing_key(&secret, day.into(), &a.region, &a.service);
+    let expected = aws_sigv4::sign::v4::calculate_signature(key, to_sign.as_bytes());
+    if expected != a.signature {
+        tracing::debug!(target: "keyspaces_doctor::lab", "signature mismatch for {}", a.access_key);
+        return Err(aws_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        ));
+    }
+    Ok(identity)
+}

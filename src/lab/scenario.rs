@@ -1,0 +1,201 @@
+//! Lab scenarios as data: the server's state for one misconfiguration and the client
+//! block a client with that misconfiguration would use. Parsing and validation only.
+use super::pki::ServingRoot;
+use crate::iam::PolicyDocument;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// One line on what the scenario teaches.
+    pub teaches: String,
+    /// The cause `check` must name first (`ok` for a healthy lab).
+    pub cause: String,
+    /// Misbehaving-server scenarios are hidden from `demo --list`.
+    #[serde(default)]
+    pub hostile: bool,
+    #[serde(default)]
+    pub server: ServerSpec,
+    #[serde(default, rename = "principal")]
+    pub principals: Vec<PrincipalSpec>,
+    #[serde(default, rename = "role")]
+    pub roles: Vec<RoleSpec>,
+    pub client: ClientSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// How far the lab's clock runs ahead of the host's.
+    #[serde(default)]
+    pub clock_offset_secs: i64,
+    #[serde(default = "nine")]
+    pub peers: u8,
+    #[serde(default)]
+    pub serving_root: ServingRoot,
+    /// Open a second port that accepts TCP and never sends a byte.
+    #[serde(default)]
+    pub silent_port: bool,
+}
+
+fn nine() -> u8 {
+    9
+}
+
+impl Default for ServerSpec {
+    fn default() -> Self {
+        ServerSpec {
+            clock_offset_secs: 0,
+            peers: 9,
+            serving_root: ServingRoot::Ats,
+            silent_port: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: String,
+    /// The policy JSON.
+    pub document: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalSpec {
+    /// IAM user name.
+    pub name: String,
+    pub account: Option<String>,
+    #[serde(default = "yes")]
+    pub service_credential: bool,
+    #[serde(default = "yes")]
+    pub access_key: bool,
+    /// Also issue temporary credentials that have already expired.
+    #[serde(default)]
+    pub expired_session: bool,
+    #[serde(default)]
+    pub policies: Vec<PolicySpec>,
+    pub boundary: Option<PolicySpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    pub name: String,
+    pub account: Option<String>,
+    pub trust: String,
+    #[serde(default)]
+    pub policies: Vec<PolicySpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    Password,
+    Sigv4,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientCa {
+    #[default]
+    Bundle,
+    StarfieldOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientPort {
+    #[default]
+    Cql,
+    Silent,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// Whose credentials the client uses (`admin` is the lab's full-access user).
+    #[serde(default = "admin")]
+    pub principal: String,
+    pub auth: AuthMode,
+    #[serde(default = "yes")]
+    pub tls: bool,
+    #[serde(default)]
+    pub probe_writes: bool,
+    #[serde(default)]
+    pub ca: ClientCa,
+    pub host: Option<String>,
+    #[serde(default)]
+    pub port: ClientPort,
+    pub region: Option<String>,
+    /// Use this username instead of the service-specific one.
+    pub username: Option<String>,
+    /// Appended to the password, as pasted.
+    pub password_suffix: Option<String>,
+    /// Sign with a secret that does not belong to the key.
+    #[serde(default)]
+    pub wrong_secret: bool,
+    /// Use the principal's expired temporary credentials.
+    #[serde(default)]
+    pub use_session: bool,
+    /// Assume this role (by name) first.
+    pub role: Option<String>,
+    pub table: Option<String>,
+}
+
+fn admin() -> String {
+    "admin".into()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("unknown scenario '{0}'; `keyspaces-doctor lab --list` prints the names")]
+    Unknown(String),
+    #[error("scenario file {file}.toml is invalid: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// Parses one scenario file and checks its references.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let invalid = |message: String| ScenarioError::Invalid { file: file.into(), message };
+    let s: Scenario = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    if s.name != file {
+        return Err(invalid(format!("its name is '{}', the file stem is '{file}'", s.name)));
+    }
+    for p in s.principals.iter().flat_map(|p| p.policies.iter().chain(p.boundary.iter())) {
+        serde_json::from_str::<PolicyDocument>(&p.document)
+            .map_err(|e| invalid(format!("policy '{}' is not a policy document: {e}", p.name)))?;
+    }
+    for r in &s.roles {
+        serde_json::from_str::<PolicyDocument>(&r.trust)
+            .map_err(|e| invalid(format!("trust policy of role '{}': {e}", r.name)))?;
+    }
+    if s.client.principal != "admin" && !s.principals.iter().any(|p| p.name == s.client.principal) {
+        return Err(invalid(format!("client principal '{}' is not defined", s.client.principal)));
+    }
+    if let Some(r) = &s.client.role
+        && !s.roles.iter().any(|x| &x.name == r)
+    {
+        return Err(invalid(format!("client role '{r}' is not defined")));
+    }
+    Ok(s)
+}
+
+/// Every embedded scenario, parsed.
+pub fn all() -> Result<Vec<Scenario>, ScenarioError> {
+    crate::assets::SCENARIO_FILES.iter().map(|(f, t)| parse(f, t)).collect()
+}
+
+pub fn find(name: &str) -> Result<Scenario, ScenarioError> {
+    crate::assets::SCENARIO_FILES
+        .iter()
+        .find(|(f, _)| *f == name)
+        .map(|(f, t)| parse(f, t))
+        .unwrap_or_else(|| Err(ScenarioError::Unknown(name.into())))
+}

@@ -1,0 +1,430 @@
+//! The lab's data: the user tables (a tiny in-memory store) and the system tables as
+//! Amazon Keyspaces shows them (`system.local`, `system.peers`, `system_schema.*`).
+//! Owns rows and schemas; knows nothing of permissions or the wire.
+use crate::cql::value::{CqlType, Value};
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    PartitionKey,
+    Clustering,
+    Regular,
+}
+
+impl ColumnKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ColumnKind::PartitionKey => "partition_key",
+            ColumnKind::Clustering => "clustering",
+            ColumnKind::Regular => "regular",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: CqlType,
+    pub kind: ColumnKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableDef {
+    pub keyspace: String,
+    pub name: String,
+    pub columns: Vec<ColumnDef>,
+}
+
+impl TableDef {
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn key_columns(&self) -> impl Iterator<Item = (usize, &ColumnDef)> {
+        self.columns.iter().enumerate().filter(|(_, c)| c.kind != ColumnKind::Regular)
+    }
+}
+
+/// A result set before projection: every column of the table, all rows.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    pub keyspace: String,
+    pub table: String,
+    pub columns: Vec<(String, CqlType)>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// What the system tables depend on.
+pub struct SystemView<'a> {
+    pub region: &'a str,
+    pub local_address: IpAddr,
+    /// Every node's address, the contact point's included.
+    pub nodes: &'a [IpAddr],
+}
+
+pub struct Store {
+    tables: Mutex<Vec<(TableDef, Vec<Vec<Value>>)>>,
+}
+
+fn col(name: &str, ty: &str, kind: ColumnKind) -> ColumnDef {
+    ColumnDef {
+        name: name.into(),
+        ty: CqlType::parse(ty).unwrap_or(CqlType::Varchar),
+        kind,
+    }
+}
+
+fn schema(cols: &[(&str, &str)]) -> Vec<(String, CqlType)> {
+    cols.iter()
+        .map(|(n, t)| (n.to_string(), CqlType::parse(t).unwrap_or(CqlType::Varchar)))
+        .collect()
+}
+
+fn uuid(seed: u8, kind: u8) -> Value {
+    let mut u = [0x5au8; 16];
+    u[0] = kind;
+    u[15] = seed;
+    u[6] = 0x40 | (u[6] & 0x0f);
+    u[8] = 0x80 | (u[8] & 0x3f);
+    Value::Uuid(u)
+}
+
+fn token(i: usize, n: usize) -> String {
+    let step = u64::MAX / n.max(1) as u64;
+    ((i as u64 * step) as i64).wrapping_add(i64::MIN).to_string()
+}
+
+impl Store {
+    pub fn new(keyspace: &str, table: &str, other_table: &str) -> Store {
+        let orders = TableDef {
+            keyspace: keyspace.into(),
+            name: table.into(),
+            columns: vec![
+                col("order_id", "text", ColumnKind::PartitionKey),
+                col("item", "text", ColumnKind::Regular),
+                col("qty", "int", ColumnKind::Regular),
+            ],
+        };
+        let rows = vec![
+            vec![Value::text("o-1001"), Value::text("keyboard"), Value::Int(2)],
+            vec![Value::text("o-1002"), Value::text("monitor"), Value::Int(1)],
+            vec![Value::text("o-1003"), Value::text("cable"), Value::Int(5)],
+        ];
+        let customers = TableDef {
+            keyspace: keyspace.into(),
+            name: other_table.into(),
+            columns: vec![
+                col("customer_id", "text", ColumnKind::PartitionKey),
+                col("name", "text", ColumnKind::Regular),
+            ],
+        };
+        let crows = vec![vec![Value::text("c-1"), Value::text("Ada")]];
+        Store {
+            tables: Mutex::new(vec![(orders, rows), (customers, crows)]),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(TableDef, Vec<Vec<Value>>)>> {
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn user_table(&self, keyspace: &str, table: &str) -> Option<TableDef> {
+        self.lock()
+            .iter()
+            .find(|(d, _)| d.keyspace == keyspace && d.name == table)
+            .map(|(d, _)| d.clone())
+    }
+
+    pub fn user_keyspaces(&self) -> Vec<String> {
+        let mut ks: Vec<String> = self.lock().iter().map(|(d, _)| d.keyspace.clone()).collect();
+        ks.dedup();
+        ks
+    }
+
+    pub fn user_rows(&self, keyspace: &str, table: &str) -> Option<Rows> {
+        self.lock()
+            .iter()
+            .find(|(d, _)| d.keyspace == keyspace && d.name == table)
+            .map(|(d, rows)| Rows {
+                keyspace: d.keyspace.clone(),
+                table: d.name.clone(),
+                columns: d.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect(),
+                rows: rows.clone(),
+            })
+    }
+
+    /// Applies `f` to the rows of a user table.
+    pub fn with_rows<T>(&self, keyspace: &str, table: &str, f: impl FnOnce(&TableDef, &mut Vec<Vec<Value>>) -> T) -> Option<T> {
+        let mut g = self.lock();
+        let (d, rows) = g.iter_mut().find(|(d, _)| d.keyspace == keyspace && d.name == table)?;
+        Some(f(d, rows))
+    }
+
+    /// A system table, or `None` when the lab (like Cassandra 3.11) has no such table.
+    pub fn system_rows(&self, keyspace: &str, table: &str, view: &SystemView<'_>) -> Option<Rows> {
+        let rows = |cols: &[(&str, &str)], rows: Vec<Vec<Value>>| Rows {
+            keyspace: keyspace.into(),
+            table: table.into(),
+            columns: schema(cols),
+            rows,
+        };
+        let n = view.nodes.len().max(1);
+        match (keyspace, table) {
+            ("system", "local") => Some(rows(
+                &[
+                    ("key", "text"),
+                    ("bootstrapped", "text"),
+                    ("broadcast_address", "inet"),
+                    ("cluster_name", "text"),
+                    ("cql_version", "text"),
+                    ("data_center", "text"),
+                    ("gossip_generation", "int"),
+                    ("host_id", "uuid"),
+                    ("listen_address", "inet"),
+                    ("native_protocol_version", "text"),
+                    ("partitioner", "text"),
+                    ("rack", "text"),
+                    ("release_version", "text"),
+                    ("rpc_address", "inet"),
+                    ("schema_version", "uuid"),
+                    ("thrift_version", "text"),
+                    ("tokens", "set<text>"),
+                ],
+                vec![vec![
+                    Value::text("local"),
+                    Value::text("COMPLETED"),
+                    Value::Inet(view.local_address),
+                    Value::text("Amazon Keyspaces"),
+                    Value::text("3.4.4"),
+                    Value::text(view.region),
+                    Value::Int(0),
+                    uuid(host_index(view.local_address), 1),
+                    Value::Inet(view.local_address),
+                    Value::text("4"),
+                    Value::text("org.apache.cassandra.dht.Murmur3Partitioner"),
+                    Value::text("rack1"),
+                    Value::text("3.11.2"),
+                    Value::Inet(view.local_address),
+                    uuid(0, 2),
+                    Value::text("20.1.0"),
+                    Value::Set(vec![Value::text(token(host_index(view.local_address) as usize, n))]),
+                ]],
+            )),
+            ("system", "peers") => Some(rows(
+                &[
+                    ("peer", "inet"),
+                    ("data_center", "text"),
+                    ("host_id", "uuid"),
+                    ("preferred_ip", "inet"),
+                    ("rack", "text"),
+                    ("release_version", "text"),
+                    ("rpc_address", "inet"),
+                    ("schema_version", "uuid"),
+                    ("tokens", "set<text>"),
+                ],
+                view.nodes
+                    .iter()
+                    .filter(|p| **p != view.local_address)
+                    .map(|p| {
+                        vec![
+                            Value::Inet(*p),
+                            Value::text(view.region),
+                            uuid(host_index(*p), 1),
+                            Value::Null,
+                            Value::text("rack1"),
+                            Value::text("3.11.2"),
+                            Value::Inet(*p),
+                            uuid(0, 2),
+                            Value::Set(vec![Value::text(token(host_index(*p) as usize, n))]),
+                        ]
+                    })
+                    .collect(),
+            )),
+            ("system_schema", "keyspaces") => {
+                let mut ks = vec!["system".to_string(), "system_schema".to_string()];
+                ks.extend(self.user_keyspaces());
+                Some(rows(
+                    &[
+                        ("keyspace_name", "text"),
+                        ("durable_writes", "boolean"),
+                        ("replication", "map<text, text>"),
+                    ],
+                    ks.into_iter()
+                        .map(|k| {
+                            let class = if k.starts_with("system") {
+                                "org.apache.cassandra.locator.LocalStrategy"
+                            } else {
+                                "org.apache.cassandra.locator.SimpleStrategy"
+                            };
+                            let repl: Vec<(&str, &str)> = if k.starts_with("system") {
+                                vec![("class", class)]
+                            } else {
+                                vec![("class", class), ("replication_factor", "3")]
+                            };
+                            vec![Value::text(k), Value::Bool(true), Value::text_map(&repl)]
+                        })
+                        .collect(),
+                ))
+            }
+            ("system_schema", "tables") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("table_name", "text"),
+                    ("bloom_filter_fp_chance", "double"),
+                    ("caching", "map<text, text>"),
+                    ("comment", "text"),
+                    ("compaction", "map<text, text>"),
+                    ("compression", "map<text, text>"),
+                    ("crc_check_chance", "double"),
+                    ("dclocal_read_repair_chance", "double"),
+                    ("default_time_to_live", "int"),
+                    ("extensions", "map<text, blob>"),
+                    ("flags", "set<text>"),
+                    ("gc_grace_seconds", "int"),
+                    ("id", "uuid"),
+                    ("max_index_interval", "int"),
+                    ("memtable_flush_period_in_ms", "int"),
+                    ("min_index_interval", "int"),
+                    ("read_repair_chance", "double"),
+                    ("speculative_retry", "text"),
+                ],
+                self.lock()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (d, _))| {
+                        vec![
+                            Value::text(&d.keyspace),
+                            Value::text(&d.name),
+                            Value::Double(0.01),
+                            Value::text_map(&[("keys", "ALL"), ("rows_per_partition", "NONE")]),
+                            Value::text(""),
+                            Value::text_map(&[(
+                                "class",
+                                "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy",
+                            )]),
+                            Value::text_map(&[]),
+                            Value::Double(1.0),
+                            Value::Double(0.0),
+                            Value::Int(0),
+                            Value::Map(vec![]),
+                            Value::text_set(&["compound"]),
+                            Value::Int(7776000),
+                            uuid(i as u8, 3),
+                            Value::Int(2048),
+                            Value::Int(3600000),
+                            Value::Int(128),
+                            Value::Double(0.0),
+                            Value::text("99PERCENTILE"),
+                        ]
+                    })
+                    .collect(),
+            )),
+            ("system_schema", "columns") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("table_name", "text"),
+                    ("column_name", "text"),
+                    ("clustering_order", "text"),
+                    ("column_name_bytes", "blob"),
+                    ("kind", "text"),
+                    ("position", "int"),
+                    ("type", "text"),
+                ],
+                self.lock()
+                    .iter()
+                    .flat_map(|(d, _)| {
+                        d.columns
+                            .iter()
+                            .map(|c| {
+                                vec![
+                                    Value::text(&d.keyspace),
+                                    Value::text(&d.name),
+                                    Value::text(&c.name),
+                                    Value::text(if c.kind == ColumnKind::Clustering { "asc" } else { "none" }),
+                                    Value::Blob(c.name.as_bytes().to_vec()),
+                                    Value::text(c.kind.as_str()),
+                                    Value::Int(if c.kind == ColumnKind::Regular { -1 } else { 0 }),
+                                    Value::text(c.ty.cql_name()),
+                                ]
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+            )),
+            ("system_schema", "types") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("type_name", "text"),
+                    ("field_names", "list<text>"),
+                    ("field_types", "list<text>"),
+                ],
+                vec![],
+            )),
+            ("system_schema", "functions") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("function_name", "text"),
+                    ("argument_names", "list<text>"),
+                    ("argument_types", "list<text>"),
+                    ("body", "text"),
+                    ("called_on_null_input", "boolean"),
+                    ("language", "text"),
+                    ("return_type", "text"),
+                ],
+                vec![],
+            )),
+            ("system_schema", "aggregates") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("aggregate_name", "text"),
+                    ("argument_types", "list<text>"),
+                    ("final_func", "text"),
+                    ("initcond", "text"),
+                    ("return_type", "text"),
+                    ("state_func", "text"),
+                    ("state_type", "text"),
+                ],
+                vec![],
+            )),
+            ("system_schema", "triggers") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("table_name", "text"),
+                    ("trigger_name", "text"),
+                    ("options", "map<text, text>"),
+                ],
+                vec![],
+            )),
+            ("system_schema", "indexes") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("table_name", "text"),
+                    ("index_name", "text"),
+                    ("kind", "text"),
+                    ("options", "map<text, text>"),
+                ],
+                vec![],
+            )),
+            ("system_schema", "views") => Some(rows(
+                &[
+                    ("keyspace_name", "text"),
+                    ("view_name", "text"),
+                    ("base_table_id", "uuid"),
+                    ("base_table_name", "text"),
+                    ("include_all_columns", "boolean"),
+                    ("where_clause", "text"),
+                ],
+                vec![],
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn host_index(a: IpAddr) -> u8 {
+    match a {
+        IpAddr::V4(v) => v.octets()[3],
+        IpAddr::V6(v) => v.octets()[15],
+    }
+}

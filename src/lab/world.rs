@@ -1,0 +1,280 @@
+//! The lab's IAM world: principals, roles, their policies and credentials, temporary
+//! sessions issued by its STS, and its clock. Decides who a credential belongs to and
+//! whether an action is allowed; knows nothing of sockets or wire formats.
+use super::scenario::{PolicySpec, Scenario};
+use crate::iam::{Decision, NamedPolicy, PolicyDocument, evaluate, policy::grants_any_keyspaces_action};
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use std::sync::Mutex;
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "111122223333";
+pub const KEYSPACE: &str = "store";
+pub const TABLE: &str = "orders";
+pub const OTHER_TABLE: &str = "customers";
+
+/// Who a credential resolves to.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub arn: String,
+    pub account: String,
+    pub user_id: String,
+    pub policies: Vec<NamedPolicy>,
+    pub boundary: Option<NamedPolicy>,
+}
+
+impl Identity {
+    pub fn decide(&self, action: &str, resource: &str) -> Decision {
+        evaluate(&self.policies, self.boundary.as_ref(), action, resource)
+    }
+
+    pub fn has_any_keyspaces_permission(&self) -> bool {
+        grants_any_keyspaces_action(&self.policies)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceCredential {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    pub id: String,
+    pub secret: String,
+    pub session_token: Option<String>,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub name: String,
+    pub identity: Identity,
+    pub service_credential: Option<ServiceCredential>,
+    pub access_key: Option<AccessKey>,
+    pub expired_session: Option<AccessKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub arn: String,
+    pub account: String,
+    pub trust: PolicyDocument,
+    pub policies: Vec<NamedPolicy>,
+}
+
+/// Temporary credentials issued by the lab's STS.
+#[derive(Debug, Clone)]
+struct Session {
+    key: AccessKey,
+    identity: Identity,
+}
+
+pub struct World {
+    pub principals: Vec<Principal>,
+    pub roles: Vec<Role>,
+    sessions: Mutex<Vec<Session>>,
+    clock_offset: Duration,
+}
+
+/// Why a credential was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyProblem {
+    UnknownKey,
+    Expired,
+    TokenMismatch,
+}
+
+fn random_string(len: usize, alphabet: &[u8]) -> String {
+    let mut rng = rand::rng();
+    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+}
+
+const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const MIXED: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn new_access_key(prefix: &str) -> AccessKey {
+    AccessKey {
+        id: format!("{prefix}{}", random_string(16, UPPER)),
+        secret: random_string(40, MIXED),
+        session_token: None,
+        expires: None,
+    }
+}
+
+fn named(spec: &PolicySpec, account: &str) -> NamedPolicy {
+    NamedPolicy {
+        arn: format!("arn:aws:iam::{account}:policy/{}", spec.name),
+        // Validated when the scenario was parsed.
+        document: serde_json::from_str(&spec.document).unwrap_or(PolicyDocument {
+            version: "2012-10-17".into(),
+            statement: crate::iam::policy::OneOrMany::Many(vec![]),
+        }),
+    }
+}
+
+fn full_access(account: &str) -> NamedPolicy {
+    named(
+        &PolicySpec {
+            name: "KeyspacesFullAccessLab".into(),
+            document: r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllKeyspaces","Effect":"Allow","Action":["cassandra:*","sts:AssumeRole","iam:Get*","iam:List*"],"Resource":"*"}]}"#.into(),
+        },
+        account,
+    )
+}
+
+impl World {
+    pub fn from_scenario(s: &Scenario) -> World {
+        let mut principals = vec![Principal {
+            name: "admin".into(),
+            identity: Identity {
+                arn: format!("arn:aws:iam::{ACCOUNT}:user/doctor-admin"),
+                account: ACCOUNT.into(),
+                user_id: format!("AIDA{}", random_string(17, UPPER)),
+                policies: vec![full_access(ACCOUNT)],
+                boundary: None,
+            },
+            service_credential: Some(ServiceCredential {
+                username: format!("doctor-admin-at-{ACCOUNT}"),
+                password: random_string(44, MIXED),
+            }),
+            access_key: Some(new_access_key("AKIA")),
+            expired_session: None,
+        }];
+        for p in &s.principals {
+            let account = p.account.clone().unwrap_or_else(|| ACCOUNT.into());
+            let identity = Identity {
+                arn: format!("arn:aws:iam::{account}:user/{}", p.name),
+                account: account.clone(),
+                user_id: format!("AIDA{}", random_string(17, UPPER)),
+                policies: p.policies.iter().map(|x| named(x, &account)).collect(),
+                boundary: p.boundary.as_ref().map(|b| named(b, &account)),
+            };
+            let expired_session = p.expired_session.then(|| {
+                let mut k = new_access_key("ASIA");
+                k.session_token = Some(random_string(120, MIXED));
+                k.expires = Some(Utc::now() - Duration::hours(2));
+                k
+            });
+            principals.push(Principal {
+                name: p.name.clone(),
+                service_credential: p.service_credential.then(|| ServiceCredential {
+                    username: format!("{}-at-{account}", p.name),
+                    password: random_string(44, MIXED),
+                }),
+                access_key: p.access_key.then(|| new_access_key("AKIA")),
+                expired_session,
+                identity,
+            });
+        }
+        let roles = s
+            .roles
+            .iter()
+            .map(|r| {
+                let account = r.account.clone().unwrap_or_else(|| ACCOUNT.into());
+                Role {
+                    arn: format!("arn:aws:iam::{account}:role/{}", r.name),
+                    name: r.name.clone(),
+                    trust: serde_json::from_str(&r.trust).unwrap_or(PolicyDocument {
+                        version: "2012-10-17".into(),
+                        statement: crate::iam::policy::OneOrMany::Many(vec![]),
+                    }),
+                    policies: r.policies.iter().map(|x| named(x, &account)).collect(),
+                    account,
+                }
+            })
+            .collect();
+        World {
+            principals,
+            roles,
+            sessions: Mutex::new(Vec::new()),
+            clock_offset: Duration::seconds(s.server.clock_offset_secs),
+        }
+    }
+
+    /// The lab's clock (the host's, shifted by the scenario's offset).
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
+    pub fn principal(&self, name: &str) -> Option<&Principal> {
+        self.principals.iter().find(|p| p.name == name)
+    }
+
+    pub fn admin(&self) -> &Principal {
+        &self.principals[0]
+    }
+
+    /// SASL PLAIN: the identity behind a service-specific credential.
+    pub fn check_password(&self, username: &str, password: &str) -> Option<Identity> {
+        self.principals.iter().find_map(|p| {
+            let c = p.service_credential.as_ref()?;
+            (c.username == username && c.password == password).then(|| p.identity.clone())
+        })
+    }
+
+    /// The secret and identity behind an access key id, checking the token and expiry.
+    pub fn resolve_key(&self, id: &str, token: Option<&str>) -> Result<(String, Identity), KeyProblem> {
+        let now = self.now();
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let long_term = self
+            .principals
+            .iter()
+            .filter_map(|p| p.access_key.as_ref().map(|k| (k, &p.identity)));
+        let expired = self
+            .principals
+            .iter()
+            .filter_map(|p| p.expired_session.as_ref().map(|k| (k, &p.identity)));
+        let issued = sessions.iter().map(|s| (&s.key, &s.identity));
+        let (key, identity) = long_term
+            .chain(expired)
+            .chain(issued)
+            .find(|(k, _)| k.id == id)
+            .ok_or(KeyProblem::UnknownKey)?;
+        if key.session_token.as_deref() != token {
+            return Err(KeyProblem::TokenMismatch);
+        }
+        if key.expires.is_some_and(|e| e <= now) {
+            return Err(KeyProblem::Expired);
+        }
+        Ok((key.secret.clone(), identity.clone()))
+    }
+
+    /// STS AssumeRole: trust policy and the caller's `sts:AssumeRole` permission.
+    pub fn assume_role(&self, caller: &Identity, role_arn: &str, session_name: &str) -> Result<(AccessKey, String), String> {
+        let denied = || {
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.arn
+            )
+        };
+        let role = self.roles.iter().find(|r| r.arn == role_arn).ok_or_else(denied)?;
+        let trusted = role.trust.statement.iter().any(|s| {
+            s.effect == crate::iam::policy::Effect::Allow
+                && s.matches_action("sts:AssumeRole")
+                && s.matches_principal(&caller.arn, &caller.account)
+        });
+        let permitted = caller.decide("sts:AssumeRole", role_arn).is_allowed();
+        if !trusted || !permitted {
+            return Err(denied());
+        }
+        let mut key = new_access_key("ASIA");
+        key.session_token = Some(random_string(120, MIXED));
+        key.expires = Some(self.now() + Duration::hours(1));
+        let arn = format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name);
+        let identity = Identity {
+            arn: arn.clone(),
+            account: role.account.clone(),
+            user_id: format!("AROA{}:{session_name}", random_string(17, UPPER)),
+            policies: role.policies.clone(),
+            boundary: None,
+        };
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Session { key: key.clone(), identity });
+        Ok((key, arn))
+    }
+}
