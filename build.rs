@@ -14,7 +14,10 @@ fn embed(dir: &str, ext: &str, static_name: &str, out: &mut String) {
     for f in files {
         let stem = f.file_stem().unwrap().to_string_lossy().to_string();
         println!("cargo:rerun-if-changed={}", f.display());
-        out.push_str(&format!("    ({stem:?}, include_str!({:?})),\n", f.display().to_string()));
+        out.push_str(&format!(
+            "    ({stem:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
     }
     out.push_str("];\n");
 }

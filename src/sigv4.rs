@@ -129,7 +129,13 @@ pub enum Rejection {
 }
 
 /// Checks a response against the secret and region the server expects, at server time `now`.
-pub fn verify(resp: &SignedResponse, secret: &str, region: &str, nonce: &str, now: DateTime<Utc>) -> Result<(), Rejection> {
+pub fn verify(
+    resp: &SignedResponse,
+    secret: &str,
+    region: &str,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Rejection> {
     let t = DateTime::parse_from_rfc3339(&resp.amzdate)
         .map_err(|_| Rejection::MalformedDate)?
         .with_timezone(&Utc);
@@ -153,9 +159,18 @@ mod tests {
 
     #[test]
     fn known_answer_from_every_aws_plugin() {
-        let sig = signature("UserID-1", "UserSecretKey-1", "us-west-2", NONCE, "2020-06-09T22:41:51.000Z").unwrap();
+        let sig = signature(
+            "UserID-1",
+            "UserSecretKey-1",
+            "us-west-2",
+            NONCE,
+            "2020-06-09T22:41:51.000Z",
+        )
+        .unwrap();
         assert_eq!(sig, "7f3691c18a81b8ce7457699effbfae5b09b4e0714ab38c1292dbdf082c9ddd87");
-        let t = DateTime::parse_from_rfc3339("2020-06-09T22:41:51Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2020-06-09T22:41:51Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let resp = response("UserID-1", "UserSecretKey-1", None, "us-west-2", NONCE, t);
         assert_eq!(
             resp,
@@ -163,8 +178,14 @@ mod tests {
         );
         let parsed = parse_response(resp.as_bytes()).unwrap();
         assert_eq!(verify(&parsed, "UserSecretKey-1", "us-west-2", NONCE, t), Ok(()));
-        assert_eq!(verify(&parsed, "other", "us-west-2", NONCE, t), Err(Rejection::BadSignature));
-        assert_eq!(verify(&parsed, "UserSecretKey-1", "us-east-1", NONCE, t), Err(Rejection::BadSignature));
+        assert_eq!(
+            verify(&parsed, "other", "us-west-2", NONCE, t),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            verify(&parsed, "UserSecretKey-1", "us-east-1", NONCE, t),
+            Err(Rejection::BadSignature)
+        );
         let late = t + chrono::Duration::minutes(20);
         assert!(matches!(
             verify(&parsed, "UserSecretKey-1", "us-west-2", NONCE, late),
@@ -174,7 +195,9 @@ mod tests {
 
     #[test]
     fn signing_key_matches_the_known_answer() {
-        let t = DateTime::parse_from_rfc3339("2020-06-09T22:41:51Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2020-06-09T22:41:51Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let key = aws_sigv4::sign::v4::generate_signing_key("UserSecretKey-1", t.into(), "us-west-2", "cassandra");
         assert_eq!(
             hex::encode(key.as_ref()),
@@ -192,7 +215,9 @@ mod tests {
             amzdate: amz.into(),
             session_token: None,
         };
-        let t = DateTime::parse_from_rfc3339("2020-06-09T22:41:52Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2020-06-09T22:41:52Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(verify(&resp, "UserSecretKey-1", "us-west-2", NONCE, t), Ok(()));
     }
 

@@ -119,7 +119,10 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, max_body: usize) -> Res
     r.read_exact(&mut header[1..]).await?;
     let (frame, len) = parse_header(&header)?;
     if len as u64 > max_body as u64 {
-        return Err(FrameError::TooLarge { claimed: len as u64, limit: max_body });
+        return Err(FrameError::TooLarge {
+            claimed: len as u64,
+            limit: max_body,
+        });
     }
     let mut frame = frame;
     frame.body = vec![0u8; len];

@@ -195,7 +195,11 @@ impl Value {
             CqlType::Inet => match b.len() {
                 4 => Value::Inet(IpAddr::from(<[u8; 4]>::try_from(b).unwrap_or_default())),
                 16 => Value::Inet(IpAddr::from(<[u8; 16]>::try_from(b).unwrap_or_default())),
-                n => return Err(FrameError::Malformed(format!("an inet value must be 4 or 16 bytes, got {n}"))),
+                n => {
+                    return Err(FrameError::Malformed(format!(
+                        "an inet value must be 4 or 16 bytes, got {n}"
+                    )));
+                }
             },
             CqlType::Blob => Value::Blob(b.to_vec()),
             CqlType::List(t) | CqlType::Set(t) => {
@@ -205,7 +209,11 @@ impl Value {
                 for _ in 0..n {
                     items.push(Value::decode(t, r.bytes()?)?);
                 }
-                if matches!(ty, CqlType::List(_)) { Value::List(items) } else { Value::Set(items) }
+                if matches!(ty, CqlType::List(_)) {
+                    Value::List(items)
+                } else {
+                    Value::Set(items)
+                }
             }
             CqlType::Map(kt, vt) => {
                 let mut r = BodyReader::new(b);

@@ -74,10 +74,16 @@ pub struct StatementRef {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    Allowed { by: StatementRef },
-    ExplicitDeny { by: StatementRef },
+    Allowed {
+        by: StatementRef,
+    },
+    ExplicitDeny {
+        by: StatementRef,
+    },
     /// No statement allows; a boundary that lacks the action also lands here.
-    ImplicitDeny { boundary_blocks: bool },
+    ImplicitDeny {
+        boundary_blocks: bool,
+    },
 }
 
 impl Decision {
@@ -89,7 +95,10 @@ impl Decision {
 /// IAM's wildcard match: `*` any run, `?` one character.
 pub fn wildcard_match(pattern: &str, value: &str, case_insensitive: bool) -> bool {
     let (p, v): (Vec<char>, Vec<char>) = if case_insensitive {
-        (pattern.to_lowercase().chars().collect(), value.to_lowercase().chars().collect())
+        (
+            pattern.to_lowercase().chars().collect(),
+            value.to_lowercase().chars().collect(),
+        )
     } else {
         (pattern.chars().collect(), value.chars().collect())
     };
@@ -179,7 +188,8 @@ pub fn evaluate(policies: &[NamedPolicy], boundary: Option<&NamedPolicy>, action
         }
     }
     let allow = statements(policies).find(|(_, _, s)| s.effect == Effect::Allow && applies(s));
-    let boundary_allows = boundary.is_none() || statements(&bound).any(|(_, _, s)| s.effect == Effect::Allow && applies(s));
+    let boundary_allows =
+        boundary.is_none() || statements(&bound).any(|(_, _, s)| s.effect == Effect::Allow && applies(s));
     match allow {
         Some((p, i, s)) if boundary_allows => Decision::Allowed { by: reference(p, i, s) },
         Some(_) => Decision::ImplicitDeny { boundary_blocks: true },
@@ -191,9 +201,15 @@ pub fn evaluate(policies: &[NamedPolicy], boundary: Option<&NamedPolicy>, action
 pub fn grants_any_keyspaces_action(policies: &[NamedPolicy]) -> bool {
     statements(policies).any(|(_, _, s)| {
         s.effect == Effect::Allow
-            && ["cassandra:Select", "cassandra:Modify", "cassandra:Create", "cassandra:Alter", "cassandra:Drop"]
-                .iter()
-                .any(|a| s.matches_action(a))
+            && [
+                "cassandra:Select",
+                "cassandra:Modify",
+                "cassandra:Create",
+                "cassandra:Alter",
+                "cassandra:Drop",
+            ]
+            .iter()
+            .any(|a| s.matches_action(a))
     })
 }
 

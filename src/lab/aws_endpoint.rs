@@ -19,7 +19,9 @@ const MAX_BODY: usize = 64 * 1024;
 
 pub async fn serve(listener: TcpListener, world: Arc<World>) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         let world = world.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
@@ -50,11 +52,21 @@ fn aws_error(status: u16, code: &'static str, message: impl Into<String>) -> Aws
 fn request_id() -> String {
     let n: u128 = rand::random();
     let h = format!("{n:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 async fn handle(req: Request<Incoming>, world: &World) -> Response<Full<Bytes>> {
@@ -98,7 +110,10 @@ async fn process(req: Request<Incoming>, world: &World, now: DateTime<Utc>) -> R
         )),
         Some("AssumeRole") => {
             let role = params.get("RoleArn").cloned().unwrap_or_default();
-            let session = params.get("RoleSessionName").cloned().unwrap_or_else(|| "session".into());
+            let session = params
+                .get("RoleSessionName")
+                .cloned()
+                .unwrap_or_else(|| "session".into());
             let (key, arn) = world
                 .assume_role(&identity, &role, &session)
                 .map_err(|m| aws_error(403, "AccessDenied", m))?;
@@ -157,10 +172,19 @@ fn parse_authorization(v: &str) -> Option<AuthHeader> {
 }
 
 fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
-fn authenticate(parts: &hyper::http::request::Parts, body: &[u8], world: &World, now: DateTime<Utc>) -> Result<Identity, AwsError> {
+fn authenticate(
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+    world: &World,
+    now: DateTime<Utc>,
+) -> Result<Identity, AwsError> {
     let missing = || {
         aws_error(
             403,
@@ -177,12 +201,20 @@ fn authenticate(parts: &hyper::http::request::Parts, body: &[u8], world: &World,
         )
     })?;
     let token = header(parts, "x-amz-security-token");
-    let (secret, identity) = world.resolve_key(&a.access_key, token.as_deref()).map_err(|p| match p {
-        KeyProblem::Expired => aws_error(400, "ExpiredToken", "The security token included in the request is expired"),
-        KeyProblem::UnknownKey | KeyProblem::TokenMismatch => {
-            aws_error(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
-        }
-    })?;
+    let (secret, identity) = world
+        .resolve_key(&a.access_key, token.as_deref())
+        .map_err(|p| match p {
+            KeyProblem::Expired => aws_error(
+                400,
+                "ExpiredToken",
+                "The security token included in the request is expired",
+            ),
+            KeyProblem::UnknownKey | KeyProblem::TokenMismatch => aws_error(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ),
+        })?;
     let amz_date = header(parts, "x-amz-date").unwrap_or_default();
     let t = NaiveDateTime::parse_from_str(&amz_date, "%Y%m%dT%H%M%SZ")
         .map(|n| n.and_utc())
@@ -225,11 +257,21 @@ fn authenticate(parts: &hyper::http::request::Parts, body: &[u8], world: &World,
         canonical_headers.push_str(&format!("{h}:{}\n", values.join(",")));
     }
     let mut q: Vec<String> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-        .map(|(k, v)| format!("{}={}", utf8_percent_encode(&k, URI_ENCODE), utf8_percent_encode(&v, URI_ENCODE)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(&k, URI_ENCODE),
+                utf8_percent_encode(&v, URI_ENCODE)
+            )
+        })
         .collect();
     q.sort();
     let payload_hash = header(parts, "x-amz-content-sha256").unwrap_or_else(|| hex::encode(Sha256::digest(body)));
-    let path = if parts.uri.path().is_empty() { "/" } else { parts.uri.path() };
+    let path = if parts.uri.path().is_empty() {
+        "/"
+    } else {
+        parts.uri.path()
+    };
     let canonical = format!(
         "{}\n{path}\n{}\n{canonical_headers}\n{}\n{payload_hash}",
         parts.method,

@@ -55,7 +55,9 @@ impl CqlShared {
 /// Accepts connections until the task is dropped.
 pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<CqlShared>) {
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else { continue };
+        let Ok((tcp, peer)) = listener.accept().await else {
+            continue;
+        };
         let acceptor = acceptor.clone();
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -70,7 +72,9 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Cql
 /// Accepts TCP and never sends a byte (a port that is not Keyspaces').
 pub async fn serve_silent(listener: TcpListener) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         tokio::spawn(hold_silently(tcp));
     }
 }
@@ -88,7 +92,12 @@ async fn hold_silently(mut tcp: TcpStream) {
     .await;
 }
 
-async fn handle(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<CqlShared>, local: IpAddr) -> Result<(), FrameError> {
+async fn handle(
+    tcp: TcpStream,
+    acceptor: TlsAcceptor,
+    shared: Arc<CqlShared>,
+    local: IpAddr,
+) -> Result<(), FrameError> {
     // Like Keyspaces: anything but a TLS handshake on this port gets no answer at all.
     let mut first = [0u8; 1];
     let n = tokio::time::timeout(Duration::from_secs(600), tcp.peek(&mut first))
@@ -211,14 +220,26 @@ impl Connection {
                     ),
                 );
                 stream
-                    .write_all(&encode_frame(frame::RESPONSE_FLAG | frame::PROTOCOL_V4, 0, f.stream, op, &body))
+                    .write_all(&encode_frame(
+                        frame::RESPONSE_FLAG | frame::PROTOCOL_V4,
+                        0,
+                        f.stream,
+                        op,
+                        &body,
+                    ))
                     .await?;
                 stream.flush().await?;
                 return Ok(());
             }
             let (op, body) = self.respond(&f);
             stream
-                .write_all(&encode_frame(frame::RESPONSE_FLAG | frame::PROTOCOL_V4, 0, f.stream, op, &body))
+                .write_all(&encode_frame(
+                    frame::RESPONSE_FLAG | frame::PROTOCOL_V4,
+                    0,
+                    f.stream,
+                    op,
+                    &body,
+                ))
                 .await?;
             stream.flush().await?;
         }
@@ -253,7 +274,10 @@ impl Connection {
 
     fn admit(&mut self, identity: Identity) -> Reply {
         if !identity.has_any_keyspaces_permission() {
-            return error(code::UNAUTHORIZED, &format!("User {} has no permissions.", identity.arn));
+            return error(
+                code::UNAUTHORIZED,
+                &format!("User {} has no permissions.", identity.arn),
+            );
         }
         self.identity = Some(identity);
         let mut w = BodyWriter::new();
@@ -278,7 +302,10 @@ impl Connection {
             Sasl::Start => {
                 let parts: Vec<&[u8]> = token.split(|b| *b == 0).collect();
                 let (user, pass) = match parts.as_slice() {
-                    [_, u, p] => (String::from_utf8_lossy(u).to_string(), String::from_utf8_lossy(p).to_string()),
+                    [_, u, p] => (
+                        String::from_utf8_lossy(u).to_string(),
+                        String::from_utf8_lossy(p).to_string(),
+                    ),
                     _ => (String::new(), String::new()),
                 };
                 match world.check_password(&user, &pass) {
@@ -291,7 +318,9 @@ impl Connection {
             }
             Sasl::AwaitSignature(nonce) => {
                 let invalid = || error(code::BAD_CREDENTIALS, "Authentication failure: Invalid signature");
-                let Some(resp) = sigv4::parse_response(token) else { return Ok(invalid()) };
+                let Some(resp) = sigv4::parse_response(token) else {
+                    return Ok(invalid());
+                };
                 let Ok((secret, identity)) = world.resolve_key(&resp.access_key, resp.session_token.as_deref()) else {
                     return Ok(invalid());
                 };
@@ -520,10 +549,7 @@ impl Connection {
             );
         }
         let Some(all) = self.rows_of(&ks, &table) else {
-            if ks != "system"
-                && ks != "system_schema"
-                && !self.shared.store.user_keyspaces().contains(&ks)
-            {
+            if ks != "system" && ks != "system_schema" && !self.shared.store.user_keyspaces().contains(&ks) {
                 return error(code::INVALID, &format!("unconfigured keyspace {ks}"));
             }
             return error(code::INVALID, &format!("unconfigured table {ks}.{table}"));
@@ -532,9 +558,7 @@ impl Connection {
         let bound: Vec<Value> = binds
             .iter()
             .enumerate()
-            .map(|(i, (_, t))| {
-                Value::decode(t, params.values.get(i).and_then(|v| v.as_deref())).unwrap_or(Value::Null)
-            })
+            .map(|(i, (_, t))| Value::decode(t, params.values.get(i).and_then(|v| v.as_deref())).unwrap_or(Value::Null))
             .collect();
         let resolve = |term: &Term, col: &str| -> Value {
             let ty = all
@@ -590,7 +614,10 @@ impl Connection {
                     keyspace: ks.clone(),
                     table: table.clone(),
                     columns: cols,
-                    rows: matching.iter().map(|r| idx.iter().map(|i| r[*i].clone()).collect()).collect(),
+                    rows: matching
+                        .iter()
+                        .map(|r| idx.iter().map(|i| r[*i].clone()).collect())
+                        .collect(),
                 };
                 rows_reply(&rs, params.skip_metadata)
             }
@@ -629,7 +656,9 @@ impl Connection {
                     if condition == &Some(Condition::IfNotExists) && exists.is_some() {
                         return Ok(Some(false));
                     }
-                    let mut row = exists.map(|i| rows[i].clone()).unwrap_or_else(|| vec![Value::Null; def.columns.len()]);
+                    let mut row = exists
+                        .map(|i| rows[i].clone())
+                        .unwrap_or_else(|| vec![Value::Null; def.columns.len()]);
                     for (c, v) in &pairs {
                         if let Some(i) = def.columns.iter().position(|d| &d.name == c) {
                             row[i] = v.clone();
@@ -652,7 +681,8 @@ impl Connection {
                         return Err("Some partition key parts are missing".to_string());
                     };
                     let exists = rows.iter().position(|r| row_key(r) == key);
-                    if matches!(condition, Some(Condition::IfExists) | Some(Condition::Columns(_))) && exists.is_none() {
+                    if matches!(condition, Some(Condition::IfExists) | Some(Condition::Columns(_))) && exists.is_none()
+                    {
                         return Ok(Some(false));
                     }
                     let i = match exists {

@@ -105,6 +105,31 @@ impl Drop for RunningLab {
     }
 }
 
+/// The scenario names the product and its tests rely on.
+pub const REQUIRED_SCENARIOS: &[&str] = &[
+    "healthy",
+    "wrong-password",
+    "iam-username",
+    "password-whitespace",
+    "invalid-signature",
+    "expired-session-token",
+    "wrong-signing-region",
+    "clock-skew",
+    "no-permissions",
+    "missing-select",
+    "missing-modify",
+    "resource-scoped",
+    "system-tables-denied",
+    "explicit-deny",
+    "cross-account-denied",
+    "starfield-only-truststore",
+    "hostname-mismatch",
+    "tls-disabled",
+    "wrong-port",
+    "unknown-table",
+    "vpce-no-peers",
+];
+
 pub fn public_host(region: &str) -> String {
     format!("cassandra.{region}.amazonaws.com")
 }
@@ -119,7 +144,9 @@ fn write_file(dir: &Path, name: &str, content: &str) -> Result<PathBuf, LabError
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, LabError> {
-    TcpListener::bind(addr).await.map_err(|source| LabError::Bind { addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| LabError::Bind { addr, source })
 }
 
 /// Binds the contact point and one listener per peer address, all on one port.
@@ -167,7 +194,11 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
     }
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let host = public_host(REGION);
-    let pki = pki::LabPki::generate(&host, &[format!("cassandra.{REGION}.api.aws")], scenario.server.serving_root)?;
+    let pki = pki::LabPki::generate(
+        &host,
+        &[format!("cassandra.{REGION}.api.aws")],
+        scenario.server.serving_root,
+    )?;
     std::fs::create_dir_all(&opts.dir).map_err(|source| LabError::Write {
         path: opts.dir.clone(),
         source,
@@ -177,14 +208,19 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
 
     let world = Arc::new(World::from_scenario(&scenario));
     let listeners = bind_nodes(opts.listen, scenario.server.peers).await?;
-    let nodes: Vec<IpAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.ip()).collect();
+    let nodes: Vec<IpAddr> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| a.ip())
+        .collect();
     let cql_addr = listeners[0].local_addr().map_err(|source| LabError::Bind {
         addr: opts.listen,
         source,
     })?;
-    let server_config = rustls::ServerConfig::builder_with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
-        .with_no_client_auth()
-        .with_single_cert(pki.chain.clone(), pki.key.clone_key())?;
+    let server_config =
+        rustls::ServerConfig::builder_with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+            .with_no_client_auth()
+            .with_single_cert(pki.chain.clone(), pki.key.clone_key())?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
     let shared = Arc::new(cql_server::CqlShared::new(
         world.clone(),
@@ -215,7 +251,10 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         username: String::new(),
         password: String::new(),
     });
-    let admin_key = admin.access_key.clone().unwrap_or_else(|| world::new_access_key("AKIA"));
+    let admin_key = admin
+        .access_key
+        .clone()
+        .unwrap_or_else(|| world::new_access_key("AKIA"));
     let c = &scenario.client;
     let p = world.principal(&c.principal).unwrap_or(admin);
     let (username, password) = match c.auth {
@@ -223,7 +262,14 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
             let ssc = p.service_credential.clone();
             (
                 c.username.clone().or(ssc.as_ref().map(|s| s.username.clone())),
-                ssc.map(|s| format!("{}{}", s.password, c.password_suffix.clone().unwrap_or_default())),
+                ssc.map(|s| {
+                    let base = if c.wrong_secret {
+                        world::new_access_key("").secret
+                    } else {
+                        s.password
+                    };
+                    format!("{base}{}", c.password_suffix.clone().unwrap_or_default())
+                }),
             )
         }
         AuthMode::Sigv4 => (None, None),
@@ -293,4 +339,17 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         scenario,
         tasks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_required_scenario_exists_and_parses() {
+        let all = scenario::all().expect("every scenario file parses");
+        for name in REQUIRED_SCENARIOS {
+            assert!(all.iter().any(|s| &s.name == name), "missing scenario {name}");
+        }
+    }
 }

@@ -31,7 +31,11 @@ fn ca_params(cn: &str, org: &str) -> Result<CertificateParams, rcgen::Error> {
     p.distinguished_name.push(DnType::OrganizationName, org);
     p.distinguished_name.push(DnType::CountryName, "US");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     Ok(p)
 }
 

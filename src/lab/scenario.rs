@@ -163,12 +163,19 @@ pub enum ScenarioError {
 
 /// Parses one scenario file and checks its references.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let invalid = |message: String| ScenarioError::Invalid { file: file.into(), message };
+    let invalid = |message: String| ScenarioError::Invalid {
+        file: file.into(),
+        message,
+    };
     let s: Scenario = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
     if s.name != file {
         return Err(invalid(format!("its name is '{}', the file stem is '{file}'", s.name)));
     }
-    for p in s.principals.iter().flat_map(|p| p.policies.iter().chain(p.boundary.iter())) {
+    for p in s
+        .principals
+        .iter()
+        .flat_map(|p| p.policies.iter().chain(p.boundary.iter()))
+    {
         serde_json::from_str::<PolicyDocument>(&p.document)
             .map_err(|e| invalid(format!("policy '{}' is not a policy document: {e}", p.name)))?;
     }
@@ -177,7 +184,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             .map_err(|e| invalid(format!("trust policy of role '{}': {e}", r.name)))?;
     }
     if s.client.principal != "admin" && !s.principals.iter().any(|p| p.name == s.client.principal) {
-        return Err(invalid(format!("client principal '{}' is not defined", s.client.principal)));
+        return Err(invalid(format!(
+            "client principal '{}' is not defined",
+            s.client.principal
+        )));
     }
     if let Some(r) = &s.client.role
         && !s.roles.iter().any(|x| &x.name == r)

@@ -77,7 +77,10 @@ impl Statement {
     }
 
     pub fn is_write(&self) -> bool {
-        matches!(self, Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. })
+        matches!(
+            self,
+            Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. }
+        )
     }
 
     pub fn is_conditional(&self) -> bool {
@@ -185,7 +188,11 @@ impl Parser {
     }
 
     fn expect_kw(&mut self, kw: &str) -> Result<(), String> {
-        if self.eat_kw(kw) { Ok(()) } else { Err(format!("line 1: expected {kw}")) }
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            Err(format!("line 1: expected {kw}"))
+        }
     }
 
     fn eat_sym(&mut self, c: char) -> bool {
@@ -198,7 +205,11 @@ impl Parser {
     }
 
     fn expect_sym(&mut self, c: char) -> Result<(), String> {
-        if self.eat_sym(c) { Ok(()) } else { Err(format!("line 1: expected '{c}'")) }
+        if self.eat_sym(c) {
+            Ok(())
+        } else {
+            Err(format!("line 1: expected '{c}'"))
+        }
     }
 
     fn ident(&mut self) -> Result<String, String> {
@@ -310,7 +321,11 @@ impl Parser {
         };
         self.expect_kw("FROM")?;
         let table = self.table_ref()?;
-        let filters = if self.eat_kw("WHERE") { self.relations()? } else { vec![] };
+        let filters = if self.eat_kw("WHERE") {
+            self.relations()?
+        } else {
+            vec![]
+        };
         let limit = if self.eat_kw("LIMIT") { Some(self.term()?) } else { None };
         Ok(Statement::Select {
             table,
@@ -437,7 +452,9 @@ mod tests {
         let s = parse("SELECT peer, data_center, tokens FROM system.peers").unwrap();
         assert!(matches!(s, Statement::Select { selection: Selection::Columns(ref c), .. } if c.len() == 3));
         let s = parse("select * from system.local where key='local'").unwrap();
-        assert!(matches!(s, Statement::Select { ref filters, .. } if filters[0] == ("key".into(), Term::Str("local".into()))));
+        assert!(
+            matches!(s, Statement::Select { ref filters, .. } if filters[0] == ("key".into(), Term::Str("local".into())))
+        );
         let s = parse("UPDATE store.orders SET item = 'x' WHERE order_id = ? IF EXISTS").unwrap();
         assert!(s.is_conditional() && s.is_write());
         let s = parse("INSERT INTO store.orders (order_id, qty) VALUES (?, 3) IF NOT EXISTS").unwrap();

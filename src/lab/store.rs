@@ -42,7 +42,10 @@ impl TableDef {
     }
 
     pub fn key_columns(&self) -> impl Iterator<Item = (usize, &ColumnDef)> {
-        self.columns.iter().enumerate().filter(|(_, c)| c.kind != ColumnKind::Regular)
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind != ColumnKind::Regular)
     }
 }
 
@@ -155,7 +158,12 @@ impl Store {
     }
 
     /// Applies `f` to the rows of a user table.
-    pub fn with_rows<T>(&self, keyspace: &str, table: &str, f: impl FnOnce(&TableDef, &mut Vec<Vec<Value>>) -> T) -> Option<T> {
+    pub fn with_rows<T>(
+        &self,
+        keyspace: &str,
+        table: &str,
+        f: impl FnOnce(&TableDef, &mut Vec<Vec<Value>>) -> T,
+    ) -> Option<T> {
         let mut g = self.lock();
         let (d, rows) = g.iter_mut().find(|(d, _)| d.keyspace == keyspace && d.name == table)?;
         Some(f(d, rows))
@@ -341,7 +349,11 @@ impl Store {
                                     Value::text(&d.keyspace),
                                     Value::text(&d.name),
                                     Value::text(&c.name),
-                                    Value::text(if c.kind == ColumnKind::Clustering { "asc" } else { "none" }),
+                                    Value::text(if c.kind == ColumnKind::Clustering {
+                                        "asc"
+                                    } else {
+                                        "none"
+                                    }),
                                     Value::Blob(c.name.as_bytes().to_vec()),
                                     Value::text(c.kind.as_str()),
                                     Value::Int(if c.kind == ColumnKind::Regular { -1 } else { 0 }),

@@ -89,7 +89,9 @@ pub enum KeyProblem {
 
 fn random_string(len: usize, alphabet: &[u8]) -> String {
     let mut rng = rand::rng();
-    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -243,7 +245,12 @@ impl World {
     }
 
     /// STS AssumeRole: trust policy and the caller's `sts:AssumeRole` permission.
-    pub fn assume_role(&self, caller: &Identity, role_arn: &str, session_name: &str) -> Result<(AccessKey, String), String> {
+    pub fn assume_role(
+        &self,
+        caller: &Identity,
+        role_arn: &str,
+        session_name: &str,
+    ) -> Result<(AccessKey, String), String> {
         let denied = || {
             format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
@@ -263,7 +270,10 @@ impl World {
         let mut key = new_access_key("ASIA");
         key.session_token = Some(random_string(120, MIXED));
         key.expires = Some(self.now() + Duration::hours(1));
-        let arn = format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name);
+        let arn = format!(
+            "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+            role.account, role.name
+        );
         let identity = Identity {
             arn: arn.clone(),
             account: role.account.clone(),
@@ -271,10 +281,10 @@ impl World {
             policies: role.policies.clone(),
             boundary: None,
         };
-        self.sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Session { key: key.clone(), identity });
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).push(Session {
+            key: key.clone(),
+            identity,
+        });
         Ok((key, arn))
     }
 }

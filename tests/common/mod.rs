@@ -1,0 +1,168 @@
+//! Shared test fixtures: the lab as a real process, and the peers nobody here wrote
+//! (DataStax Python driver, cassandra-sigv4, AWS CLI, moto) in a venv the tests
+//! create themselves on first use.
+#![allow(dead_code)]
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub const PEERS: &[&str] = &[
+    "cassandra-driver==3.30.1",
+    "cassandra-sigv4==4.0.2",
+    "awscli==1.46.3",
+    "moto[server]==5.2.5",
+];
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_keyspaces-doctor"))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// The venv's `bin/` with the pinned peers, created once (under a file lock).
+pub fn peers_bin() -> PathBuf {
+    let venv = target_dir().join("peers-venv");
+    let marker = venv.join("installed.txt");
+    let wanted = PEERS.join("\n");
+    std::fs::create_dir_all(target_dir()).expect("create target dir");
+    let lock = std::fs::File::create(target_dir().join("peers-venv.lock")).expect("create lock file");
+    lock.lock().expect("lock the venv");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        let how = format!(
+            "the test peers could not be installed; run `python3 -m venv {0} && {0}/bin/pip install {1}` by hand to see why (needs python3 with venv and access to PyPI)",
+            venv.display(),
+            PEERS.join(" ")
+        );
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "{how}");
+        let out = Command::new(venv.join("bin/pip"))
+            .args(["install", "--disable-pip-version-check", "-q"])
+            .args(PEERS)
+            .output()
+            .unwrap_or_else(|e| panic!("{how}: {e}"));
+        assert!(out.status.success(), "{how}\n{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::write(&marker, &wanted).expect("write venv marker");
+    }
+    venv.join("bin")
+}
+
+/// A running `keyspaces-doctor lab` process; killed on drop.
+pub struct LabProcess {
+    pub child: Child,
+    pub json: Value,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl LabProcess {
+    pub fn start(scenario: &str) -> LabProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(bin())
+            .args(["lab", "--scenario", scenario, "--dir"])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the lab");
+        let stdout = child.stdout.take().expect("lab stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the lab printed its JSON line within 30 s");
+        let json: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("lab line is JSON: {e}: {line}"));
+        LabProcess { child, json, dir }
+    }
+
+    pub fn client(&self) -> &Value {
+        &self.json["client"]
+    }
+
+    pub fn cql_port(&self) -> u16 {
+        self.json["cql"]
+            .as_str()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+/// Runs the DataStax Python driver with `cfg` (fed on stdin) and returns its JSON answer.
+pub fn python_driver(cfg: &Value) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/driver_client.py");
+    let mut child = Command::new(peers_bin().join("python"))
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the python driver");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(cfg.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("python driver output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "driver printed no JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A driver config from the lab's client block.
+pub fn driver_cfg(lab: &LabProcess, queries: &[(&str, &str)]) -> Value {
+    let mut c = lab.client().clone();
+    c["address"] = "127.0.0.1".into();
+    c["queries"] = queries
+        .iter()
+        .map(|(cql, cl)| serde_json::json!({"cql": cql, "consistency": cl}))
+        .collect();
+    c
+}
+
+/// Runs the AWS CLI against the lab's STS with the given key.
+pub fn aws_cli(args: &[&str], key_id: &str, secret: &str, token: Option<&str>) -> Output {
+    let mut cmd = Command::new(peers_bin().join("aws"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_ACCESS_KEY_ID", key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    if let Some(t) = token {
+        cmd.env("AWS_SESSION_TOKEN", t);
+    }
+    cmd.output().expect("run the aws cli")
+}
