@@ -4,8 +4,17 @@
 pub mod assets;
 pub mod cli;
 pub mod cql;
+pub mod cqlshrc;
+pub mod diagnosis;
+pub mod evidence;
+pub mod explain;
 pub mod iam;
 pub mod lab;
 pub mod logging;
+pub mod probe;
+pub mod report;
 pub mod secret;
 pub mod sigv4;
+pub mod target;
+pub mod train;
+pub mod tui;

@@ -25,12 +25,35 @@ pub fn is_capped(target: &str, level: &Level) -> bool {
     CAPPED.iter().any(|c| target.starts_with(c)) && *level > Level::INFO
 }
 
-pub fn init() {
+/// Where logs go: stderr, or (while the TUI owns the terminal) a file, or nowhere.
+pub enum Sink {
+    Stderr,
+    File(std::path::PathBuf),
+    Off,
+}
+
+pub fn init(sink: Sink) {
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let cap = filter_fn(|meta| !is_capped(meta.target(), meta.level()));
-    let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(env)
-        .with_filter(cap);
-    let _ = tracing_subscriber::registry().with(layer).try_init();
+    match sink {
+        Sink::Off => {}
+        Sink::Stderr => {
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(env)
+                .with_filter(cap);
+            let _ = tracing_subscriber::registry().with(layer).try_init();
+        }
+        Sink::File(path) => {
+            let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
+                return;
+            };
+            let layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_filter(env)
+                .with_filter(cap);
+            let _ = tracing_subscriber::registry().with(layer).try_init();
+        }
+    }
 }

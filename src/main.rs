@@ -1,7 +1,7 @@
 //! The binary's edge: parse the command line, set up logging and errors, run one face.
 #![forbid(unsafe_code)]
 use clap::Parser;
-use keyspaces_doctor::cli::{Cli, Command, LabArgs};
+use keyspaces_doctor::cli::{CheckArgs, Cli, Command, DemoArgs, ExplainArgs, LabArgs, TargetArgs, TrainArgs};
 use keyspaces_doctor::{lab, logging};
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,7 +9,12 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = color_eyre::install();
-    logging::init();
+    let tui = matches!(cli.command, None | Some(Command::Demo(_)));
+    logging::init(match (tui, std::env::var_os("RUST_LOG")) {
+        (false, _) => logging::Sink::Stderr,
+        (true, Some(_)) => logging::Sink::File(std::env::temp_dir().join("keyspaces-doctor.log")),
+        (true, None) => logging::Sink::Off,
+    });
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -19,10 +24,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Lab(args)) => rt.block_on(run_lab(args)),
-        None => {
-            eprintln!("error: no command given; try `keyspaces-doctor --help`");
-            ExitCode::from(2)
-        }
+        Some(Command::Check(args)) => rt.block_on(run_check(args)),
+        Some(Command::Explain(args)) => run_explain(args),
+        Some(Command::Demo(args)) => rt.block_on(run_demo(args)),
+        Some(Command::Train(args)) => rt.block_on(run_train(args)),
+        None => rt.block_on(run_tui(cli.target)),
     }
 }
 
@@ -72,5 +78,142 @@ async fn wait_for_shutdown() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+async fn run_tui(args: TargetArgs) -> ExitCode {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return run_check(CheckArgs {
+            target: args,
+            json: false,
+            markdown: false,
+        })
+        .await;
+    }
+    let target = match keyspaces_doctor::target::Target::from_args(&args, &keyspaces_doctor::probe::real_env) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    finish_tui(keyspaces_doctor::tui::run(keyspaces_doctor::tui::Source::Fixed(Box::new(target)), no_color()).await)
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+fn finish_tui(r: color_eyre::Result<()>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run_demo(args: DemoArgs) -> ExitCode {
+    let all = match lab::scenario::all() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shown: Vec<_> = all.iter().filter(|s| !s.hostile).collect();
+    if args.list {
+        let mut out = std::io::stdout().lock();
+        for s in &shown {
+            let _ = writeln!(out, "{:<26} {}", s.name, s.teaches);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let names: Vec<String> = shown.iter().map(|s| s.name.clone()).collect();
+    let Some(index) = names.iter().position(|n| *n == args.scenario) else {
+        eprintln!(
+            "error: unknown scenario '{}'; `keyspaces-doctor demo --list` shows them",
+            args.scenario
+        );
+        return ExitCode::from(2);
+    };
+    let source = keyspaces_doctor::tui::Source::Demo {
+        scenarios: names,
+        index,
+        lab: None,
+    };
+    finish_tui(keyspaces_doctor::tui::run(source, no_color()).await)
+}
+
+async fn run_check(args: CheckArgs) -> ExitCode {
+    use keyspaces_doctor::{diagnosis, probe, report, target::Target};
+    let target = match Target::from_args(&args.target, &probe::real_env) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let io = probe::Io::real();
+    let total = target.total_timeout;
+    let ev = match tokio::time::timeout(total, probe::run(&target, &io, &probe::real_env, None)).await {
+        Ok(ev) => ev,
+        Err(_) => {
+            eprintln!("error: the check did not finish within --total-timeout {total:?}");
+            return ExitCode::from(1);
+        }
+    };
+    let d = diagnosis::evaluate(&ev);
+    let out = if args.json {
+        report::json(&d, &ev)
+    } else if args.markdown {
+        report::markdown::render(&d, &ev)
+    } else {
+        report::text::render(&d, &ev)
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", out.trim_end());
+    let _ = stdout.flush();
+    if d.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn run_explain(args: ExplainArgs) -> ExitCode {
+    use keyspaces_doctor::explain;
+    use std::io::Read;
+    let text = if args.text.is_empty() {
+        let mut buf = Vec::new();
+        let _ = std::io::stdin().take(explain::MAX_INPUT as u64).read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).to_string()
+    } else {
+        args.text.join(" ")
+    };
+    let e = explain::explain(&text);
+    let out = if args.json {
+        serde_json::to_string(&e).unwrap_or_default()
+    } else {
+        explain::render_text(&e)
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", out.trim_end());
+    ExitCode::SUCCESS
+}
+
+async fn run_train(args: TrainArgs) -> ExitCode {
+    let opts = keyspaces_doctor::train::Options {
+        scenario: args.scenario,
+        count: args.count,
+        score_line: args.score_line,
+    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    match keyspaces_doctor::train::run(opts, &mut input, &mut out).await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }

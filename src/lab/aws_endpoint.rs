@@ -127,6 +127,7 @@ async fn process(req: Request<Incoming>, world: &World, now: DateTime<Utc>) -> R
                     .unwrap_or_default()
             ))
         }
+        Some(action) if IAM_ACTIONS.contains(&action) => iam(world, &identity, action, &params),
         Some(other) => Err(aws_error(
             400,
             "InvalidAction",
@@ -297,4 +298,175 @@ fn authenticate(
         ));
     }
     Ok(identity)
+}
+
+const IAM_ACTIONS: &[&str] = &[
+    "GetUser",
+    "ListAttachedUserPolicies",
+    "ListUserPolicies",
+    "ListGroupsForUser",
+    "GetPolicy",
+    "GetPolicyVersion",
+    "ListAttachedRolePolicies",
+    "ListRolePolicies",
+];
+
+fn iam_wrap(action: &str, inner: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <{action}Result>\n{inner}\n  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{{RID}}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
+    )
+}
+
+fn members(items: &[String]) -> String {
+    items.iter().map(|i| format!("<member>{i}</member>")).collect()
+}
+
+/// IAM reads: a principal may read its own user or role and the policies attached to it.
+fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String, String>) -> Result<String, AwsError> {
+    let is_admin = caller.arn == world.admin().identity.arn;
+    let denied = |resource: &str| {
+        aws_error(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: iam:{action} on resource: {resource}",
+                caller.arn
+            ),
+        )
+    };
+    let own =
+        |kind: &str, name: &str| -> Option<(String, Vec<crate::iam::NamedPolicy>, Option<crate::iam::NamedPolicy>)> {
+            if kind == "user" {
+                let p = world.principals.iter().find(|p| {
+                    p.identity.arn.ends_with(&format!(":user/{name}")) || (p.name == "admin" && name == "doctor-admin")
+                })?;
+                Some((
+                    p.identity.arn.clone(),
+                    p.identity.policies.clone(),
+                    p.identity.boundary.clone(),
+                ))
+            } else {
+                let r = world.roles.iter().find(|r| r.name == name)?;
+                Some((r.arn.clone(), r.policies.clone(), None))
+            }
+        };
+    let may_read = |arn: &str| {
+        is_admin
+            || caller.arn == arn
+            || (caller.arn.contains(":assumed-role/")
+                && arn.contains(":role/")
+                && caller
+                    .arn
+                    .contains(&format!("/{}/", arn.rsplit('/').next().unwrap_or("-"))))
+    };
+    let user = params
+        .get("UserName")
+        .cloned()
+        .unwrap_or_else(|| caller.arn.rsplit('/').next().unwrap_or_default().to_string());
+    match action {
+        "GetUser" | "ListAttachedUserPolicies" | "ListUserPolicies" | "ListGroupsForUser" => {
+            let (arn, policies, boundary) = own("user", &user).ok_or_else(|| {
+                aws_error(
+                    404,
+                    "NoSuchEntity",
+                    format!("The user with name {user} cannot be found."),
+                )
+            })?;
+            if !may_read(&arn) {
+                return Err(denied(&arn));
+            }
+            let inner = match action {
+                "GetUser" => format!(
+                    "    <User>\n      <Path>/</Path>\n      <UserName>{user}</UserName>\n      <UserId>AIDALAB{}</UserId>\n      <Arn>{arn}</Arn>\n      <CreateDate>2024-01-01T00:00:00Z</CreateDate>{}\n    </User>",
+                    user.len(),
+                    boundary
+                        .map(|b| format!("\n      <PermissionsBoundary>\n        <PermissionsBoundaryType>Policy</PermissionsBoundaryType>\n        <PermissionsBoundaryArn>{}</PermissionsBoundaryArn>\n      </PermissionsBoundary>", b.arn))
+                        .unwrap_or_default()
+                ),
+                "ListAttachedUserPolicies" => format!(
+                    "    <AttachedPolicies>{}</AttachedPolicies>\n    <IsTruncated>false</IsTruncated>",
+                    policies
+                        .iter()
+                        .map(|p| format!("<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>", p.arn.rsplit('/').next().unwrap_or_default(), p.arn))
+                        .collect::<String>()
+                ),
+                "ListGroupsForUser" => "    <Groups/>\n    <IsTruncated>false</IsTruncated>".to_string(),
+                _ => format!("    <PolicyNames>{}</PolicyNames>\n    <IsTruncated>false</IsTruncated>", members(&[])),
+            };
+            Ok(iam_wrap(action, &inner))
+        }
+        "ListAttachedRolePolicies" | "ListRolePolicies" => {
+            let name = params.get("RoleName").cloned().unwrap_or_default();
+            let (arn, policies, _) = own("role", &name).ok_or_else(|| {
+                aws_error(
+                    404,
+                    "NoSuchEntity",
+                    format!("The role with name {name} cannot be found."),
+                )
+            })?;
+            if !may_read(&arn) {
+                return Err(denied(&arn));
+            }
+            let inner = if action == "ListRolePolicies" {
+                "    <PolicyNames/>\n    <IsTruncated>false</IsTruncated>".to_string()
+            } else {
+                format!(
+                    "    <AttachedPolicies>{}</AttachedPolicies>\n    <IsTruncated>false</IsTruncated>",
+                    policies
+                        .iter()
+                        .map(|p| format!(
+                            "<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>",
+                            p.arn.rsplit('/').next().unwrap_or_default(),
+                            p.arn
+                        ))
+                        .collect::<String>()
+                )
+            };
+            Ok(iam_wrap(action, &inner))
+        }
+        _ => {
+            let parn = params.get("PolicyArn").cloned().unwrap_or_default();
+            let holders = world
+                .principals
+                .iter()
+                .map(|p| {
+                    (
+                        p.identity.arn.clone(),
+                        p.identity
+                            .policies
+                            .iter()
+                            .chain(p.identity.boundary.iter())
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .chain(world.roles.iter().map(|r| (r.arn.clone(), r.policies.clone())));
+            let mut found = None;
+            for (holder, ps) in holders {
+                if let Some(p) = ps.into_iter().find(|p| p.arn == parn) {
+                    if may_read(&holder) {
+                        found = Some(p);
+                        break;
+                    }
+                    found = found.or(None);
+                }
+            }
+            let p = found.ok_or_else(|| denied(&parn))?;
+            let name = p.arn.rsplit('/').next().unwrap_or_default().to_string();
+            let inner = if action == "GetPolicy" {
+                format!(
+                    "    <Policy>\n      <PolicyName>{name}</PolicyName>\n      <DefaultVersionId>v1</DefaultVersionId>\n      <PolicyId>ANPALAB{}</PolicyId>\n      <Path>/</Path>\n      <Arn>{}</Arn>\n      <AttachmentCount>1</AttachmentCount>\n      <IsAttachable>true</IsAttachable>\n      <CreateDate>2024-01-01T00:00:00Z</CreateDate>\n      <UpdateDate>2024-01-01T00:00:00Z</UpdateDate>\n    </Policy>",
+                    name.len(),
+                    p.arn
+                )
+            } else {
+                let doc = serde_json::to_string(&p.document).unwrap_or_default();
+                format!(
+                    "    <PolicyVersion>\n      <Document>{}</Document>\n      <VersionId>v1</VersionId>\n      <IsDefaultVersion>true</IsDefaultVersion>\n      <CreateDate>2024-01-01T00:00:00Z</CreateDate>\n    </PolicyVersion>",
+                    utf8_percent_encode(&doc, URI_ENCODE)
+                )
+            };
+            Ok(iam_wrap(action, &inner))
+        }
+    }
 }

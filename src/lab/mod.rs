@@ -3,6 +3,7 @@
 //! system tables, and an STS endpoint, all configured by one scenario file.
 //! The product's probes never import this module.
 pub mod aws_endpoint;
+pub mod client;
 pub mod cql_server;
 pub mod pki;
 pub mod scenario;

@@ -166,3 +166,72 @@ pub fn aws_cli(args: &[&str], key_id: &str, secret: &str, token: Option<&str>) -
     }
     cmd.output().expect("run the aws cli")
 }
+
+/// `check` run as a user with the scenario's client block would: flags, and the
+/// credentials in the environment (never on argv). Returns (exit code, stdout, stderr).
+pub fn run_check(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>) -> (i32, String, String) {
+    let c = lab.client();
+    let host = c["host"].as_str().unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.arg("check")
+        .args(["--host", host])
+        .args(["--port", &c["port"].to_string()])
+        .args(["--resolve", &format!("{host}:127.0.0.1")])
+        .args(["--region", c["region"].as_str().unwrap()])
+        .args(["--auth", c["auth"].as_str().unwrap()])
+        .args(["--sts-endpoint", lab.json["sts"].as_str().unwrap()])
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", lab.dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (flag, key) in [
+        ("--ca-file", "ca_file"),
+        ("--keyspace", "keyspace"),
+        ("--table", "table"),
+        ("--username", "username"),
+        ("--role-arn", "role_arn"),
+    ] {
+        if let Some(v) = c[key].as_str() {
+            cmd.args([flag, v]);
+        }
+    }
+    if c["tls"] == false {
+        cmd.arg("--no-tls");
+    }
+    if c["probe_writes"] == true {
+        cmd.arg("--probe-writes");
+    }
+    for (var, key) in [
+        ("KEYSPACES_PASSWORD", "password"),
+        ("AWS_ACCESS_KEY_ID", "access_key_id"),
+        ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+        ("AWS_SESSION_TOKEN", "session_token"),
+    ] {
+        if let Some(v) = c[key].as_str() {
+            cmd.env(var, v);
+        }
+    }
+    if let Some(l) = rust_log {
+        cmd.env("RUST_LOG", l);
+    }
+    let out = cmd.output().expect("run check");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// The lab's secrets for this scenario (to prove no output shows them).
+pub fn lab_secrets(lab: &LabProcess) -> Vec<String> {
+    let c = lab.client();
+    ["password", "secret_access_key", "session_token"]
+        .iter()
+        .filter_map(|k| c[*k].as_str())
+        .map(|s| s.trim().to_string())
+        .filter(|s| s.len() >= 8)
+        .collect()
+}

@@ -1,0 +1,164 @@
+//! Reads `~/.cassandra/cqlshrc` as cqlsh and AWS's cqlsh-expansion write it
+//! (`[connection]`, `[authentication]`, `[auth_provider]`, `[ssl]`). Parsing only.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CqlshrcError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error(
+        "{path}:{line}: '{text}' is neither a [section], a 'key = value' line nor a comment; fix or remove that line"
+    )]
+    Malformed { path: String, line: usize, text: String },
+    #[error(
+        "{path}:{line}: '{key}' appears before any [section]; put it under [connection], [authentication], [ssl] or [auth_provider]"
+    )]
+    NoSection { path: String, line: usize, key: String },
+}
+
+/// One setting with the line it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub value: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Cqlshrc {
+    pub path: PathBuf,
+    sections: BTreeMap<String, BTreeMap<String, Setting>>,
+}
+
+impl Cqlshrc {
+    pub fn get(&self, section: &str, key: &str) -> Option<&Setting> {
+        self.sections.get(section)?.get(key)
+    }
+
+    pub fn value(&self, section: &str, key: &str) -> Option<String> {
+        self.get(section, key).map(|s| s.value.clone())
+    }
+
+    /// True when the file configures AWS's SigV4 plugin.
+    pub fn uses_sigv4(&self) -> bool {
+        self.value("auth_provider", "module")
+            .is_some_and(|m| m.contains("cassandra_sigv4"))
+    }
+
+    /// `[ssl] validate = false`.
+    pub fn validation_disabled(&self) -> Option<&Setting> {
+        self.get("ssl", "validate")
+            .filter(|s| matches!(s.value.to_ascii_lowercase().as_str(), "false" | "no" | "0" | "off"))
+    }
+
+    /// The certfile with `~` expanded.
+    pub fn certfile(&self) -> Option<(PathBuf, usize)> {
+        let s = self.get("ssl", "certfile")?;
+        Some((expand_home(&s.value), s.line))
+    }
+}
+
+pub fn expand_home(p: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|h| Path::new(&h).join(rest))
+            .unwrap_or_else(|| PathBuf::from(p)),
+        None => PathBuf::from(p),
+    }
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<Cqlshrc, CqlshrcError> {
+    let shown = path.display().to_string();
+    let mut out = Cqlshrc {
+        path: path.to_path_buf(),
+        sections: BTreeMap::new(),
+    };
+    let mut current: Option<String> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            current = Some(name.trim().to_ascii_lowercase());
+            continue;
+        }
+        let Some((k, v)) = t.split_once(['=', ':']) else {
+            return Err(CqlshrcError::Malformed {
+                path: shown,
+                line,
+                text: t.chars().take(60).collect(),
+            });
+        };
+        let key = k.trim().to_ascii_lowercase();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(CqlshrcError::Malformed {
+                path: shown,
+                line,
+                text: t.chars().take(60).collect(),
+            });
+        }
+        let Some(section) = &current else {
+            return Err(CqlshrcError::NoSection { path: shown, line, key });
+        };
+        out.sections.entry(section.clone()).or_default().insert(
+            key,
+            Setting {
+                value: v.trim().to_string(),
+                line,
+            },
+        );
+    }
+    Ok(out)
+}
+
+pub fn load(path: &Path) -> Result<Cqlshrc, CqlshrcError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CqlshrcError::Read {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What AWS's cqlsh-expansion installs (SigV4).
+    const EXPANSION: &str = "[connection]\nport = 9142\nfactory = cqlshlib.ssl.ssl_transport_factory\n\n[ssl]\nvalidate = true\ncertfile =  ~/.cassandra/sf-class2-root.crt\n\n[auth_provider]\nmodule = cassandra_sigv4.auth\nclassname = SigV4AuthProvider\n";
+
+    /// A service-specific credential setup.
+    const SSC: &str = "; written by hand\n[authentication]\nusername = alice-at-111122223333\npassword = p@ss=word\n\n[connection]\nhostname = cassandra.eu-west-1.amazonaws.com\nport = 9142\nssl = true\n\n[ssl]\nvalidate = false\ncertfile = /etc/keyspaces/keyspaces-bundle.pem\n";
+
+    #[test]
+    fn reads_the_cqlsh_expansion_file() {
+        let c = parse(Path::new("cqlshrc"), EXPANSION).unwrap();
+        assert!(c.uses_sigv4());
+        assert_eq!(c.value("connection", "port").as_deref(), Some("9142"));
+        assert!(c.certfile().unwrap().0.ends_with(".cassandra/sf-class2-root.crt"));
+        assert_eq!(c.certfile().unwrap().1, 7);
+        assert!(c.validation_disabled().is_none());
+    }
+
+    #[test]
+    fn reads_a_service_specific_file() {
+        let c = parse(Path::new("cqlshrc"), SSC).unwrap();
+        assert!(!c.uses_sigv4());
+        assert_eq!(c.value("authentication", "password").as_deref(), Some("p@ss=word"));
+        assert_eq!(c.validation_disabled().unwrap().line, 12);
+        assert_eq!(
+            c.value("connection", "hostname").as_deref(),
+            Some("cassandra.eu-west-1.amazonaws.com")
+        );
+    }
+
+    #[test]
+    fn malformed_lines_are_named() {
+        let e = parse(Path::new("/x/cqlshrc"), "[connection]\nport 9142\n").unwrap_err();
+        assert_eq!(e.to_string().split(':').nth(1), Some("2"));
+        assert!(e.to_string().contains("/x/cqlshrc:2"));
+        let e = parse(Path::new("c"), "port = 1\n").unwrap_err();
+        assert!(matches!(e, CqlshrcError::NoSection { line: 1, .. }));
+    }
+}

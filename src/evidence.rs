@@ -1,0 +1,320 @@
+//! What the probes saw, as plain data: DNS, TCP, TLS, identity, CQL. Probes write it,
+//! the diagnosis reads it, reports and the TUI render it. Types only; no logic, no I/O.
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeStatus {
+    Running,
+    Ok,
+    Failed,
+    TimedOut,
+    Skipped,
+}
+
+/// One probe's run, for the report's `probes` list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeRecord {
+    pub name: String,
+    pub status: ProbeStatus,
+    pub duration_ms: u64,
+    pub evidence: String,
+}
+
+/// The target as the probes understood it (no secrets).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TargetSummary {
+    pub host: String,
+    pub port: u16,
+    pub region: Option<String>,
+    pub region_source: String,
+    pub host_region: Option<String>,
+    pub tls: bool,
+    pub tls_name: String,
+    pub auth: String,
+    pub username: Option<String>,
+    pub keyspace: Option<String>,
+    pub table: Option<String>,
+    pub ca_file: Option<String>,
+    pub role_arn: Option<String>,
+    pub probe_writes: bool,
+    pub resolve: Vec<String>,
+}
+
+/// Facts about the user's own settings that a real client would also trip over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConfigNote {
+    PasswordWhitespace {
+        leading: bool,
+        trailing: bool,
+        newline: bool,
+    },
+    UsernameNotServiceSpecific {
+        username: String,
+    },
+    HostHasPort {
+        host: String,
+    },
+    RegionMismatch {
+        signing: String,
+        endpoint: String,
+    },
+    RegionNotNormalized {
+        given: String,
+    },
+    UnknownRegion {
+        region: String,
+    },
+    TlsDisabled,
+    VerificationDisabled {
+        source: String,
+    },
+    CaFileProblem {
+        path: String,
+        problem: String,
+    },
+    NoRegion,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsReport {
+    pub host: String,
+    pub addresses: Vec<IpAddr>,
+    pub via_resolve_flag: bool,
+    pub private: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TcpOutcome {
+    Connected,
+    Refused,
+    TimedOut,
+    Error { message: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpReport {
+    pub address: SocketAddr,
+    pub outcome: TcpOutcome,
+    pub connect_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyProblem {
+    UnknownIssuer,
+    NameMismatch,
+    Expired,
+    NotYetValid,
+    BadSignature,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrustSource {
+    CaFile,
+    System,
+    KeyspacesRoots,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustVerdict {
+    pub source: TrustSource,
+    /// Where the roots came from (a path, the system store's location, "embedded").
+    pub origin: String,
+    pub roots: usize,
+    pub verified: bool,
+    pub problem: Option<VerifyProblem>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub sha256: String,
+    pub dns_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TlsOutcome {
+    Established,
+    /// TCP accepted, but no TLS answer came within the timeout.
+    NoAnswer,
+    /// The peer closed the connection during the handshake.
+    Closed,
+    /// The peer answered with something that is not TLS.
+    NotTls {
+        detail: String,
+    },
+    /// The peer refused our protocol versions.
+    VersionRefused {
+        detail: String,
+    },
+    Failed {
+        detail: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsReport {
+    pub verify_name: String,
+    pub sni: Option<String>,
+    pub outcome: TlsOutcome,
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub key_exchange: Option<String>,
+    pub chain: Vec<CertInfo>,
+    pub verdicts: Vec<TrustVerdict>,
+    pub handshake_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallerIdentity {
+    pub arn: String,
+    pub account: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsError {
+    pub code: Option<String>,
+    pub message: String,
+    pub http_status: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssumeRoleReport {
+    pub role_arn: String,
+    pub assumed_arn: Option<String>,
+    pub error: Option<AwsError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginRegion {
+    pub plugin: String,
+    pub region: Option<String>,
+    pub source: String,
+}
+
+/// One IAM decision computed locally from the principal's policies.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyCheck {
+    pub action: String,
+    pub resource: String,
+    pub decision: crate::iam::Decision,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    pub principal_arn: String,
+    pub policies: Vec<crate::iam::NamedPolicy>,
+    pub boundary: Option<crate::iam::NamedPolicy>,
+    pub checks: Vec<PolicyCheck>,
+    /// Why some policies could not be read (no iam:Get*/List* rights, etc.).
+    pub unreadable: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IdentityReport {
+    /// Which provider of the AWS chain supplied credentials.
+    pub credential_source: Option<String>,
+    pub chain_error: Option<String>,
+    pub access_key_last4: Option<String>,
+    pub long_term_key: Option<bool>,
+    pub has_session_token: bool,
+    pub expires_at: Option<String>,
+    pub caller: Option<CallerIdentity>,
+    pub sts_error: Option<AwsError>,
+    pub assume_role: Option<AssumeRoleReport>,
+    /// STS's clock minus ours, from the `Date` header.
+    pub clock_offset_secs: Option<i64>,
+    pub mixed_credentials: Option<String>,
+    pub plugin_regions: Vec<PluginRegion>,
+    pub policies: Option<PolicyReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Ok { rows: usize },
+    Error { code: i32, message: String },
+    TimedOut,
+    Failed { message: String },
+    Skipped { reason: String },
+}
+
+/// One CQL request the probe made, with what the server answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryAttempt {
+    pub operation: String,
+    pub statement: String,
+    pub auth_mode: String,
+    pub consistency: String,
+    pub duration_ms: u64,
+    pub outcome: AttemptOutcome,
+}
+
+impl QueryAttempt {
+    pub fn error_code(&self) -> Option<i32> {
+        match &self.outcome {
+            AttemptOutcome::Error { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthResult {
+    pub ok: bool,
+    pub code: Option<i32>,
+    pub message: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CqlReport {
+    pub transport: String,
+    pub supported: Vec<(String, Vec<String>)>,
+    pub authenticator: Option<String>,
+    pub auth: Option<AuthResult>,
+    pub attempts: Vec<QueryAttempt>,
+    pub peers: Option<usize>,
+    /// Tables of the keyspace and whether a read of each was allowed.
+    pub sibling_reads: Vec<(String, bool)>,
+    pub keyspace_exists: Option<bool>,
+    pub table_exists: Option<bool>,
+    pub connection_error: Option<String>,
+    /// A real driver (scylla) connecting end to end with the same settings.
+    pub driver: Option<DriverCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriverCheck {
+    pub driver: String,
+    pub ok: bool,
+    pub duration_ms: u64,
+    pub detail: String,
+    pub sends_sni: bool,
+}
+
+/// Everything one run of the probes produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    pub target: TargetSummary,
+    pub config: Vec<ConfigNote>,
+    pub dns: Option<DnsReport>,
+    pub tcp: Option<TcpReport>,
+    pub tls: Option<TlsReport>,
+    pub identity: Option<IdentityReport>,
+    pub cql: Option<CqlReport>,
+    pub probes: Vec<ProbeRecord>,
+}

@@ -1,0 +1,312 @@
+//! `explain`: from any pasted error text to the most likely cause and its fix, by
+//! walking the decision tree as far as the text allows, offline. Honest about
+//! ambiguity: ranked candidates and the questions that remain.
+use crate::diagnosis::tree::{self, Tree};
+use crate::diagnosis::{Cause, PathStep, leaves};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Pasted text beyond this is ignored (a log excerpt, not a whole log).
+pub const MAX_INPUT: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub cause: Cause,
+    pub leaf: String,
+    pub title: String,
+    pub score: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub cause: Cause,
+    pub leaf: Option<String>,
+    pub title: String,
+    pub fix: Vec<String>,
+    pub commands: Vec<String>,
+    pub doc: Option<String>,
+    pub retry: Option<String>,
+    pub path: Vec<PathStep>,
+    pub open_questions: Vec<String>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Values quoted in the text that make the fix concrete.
+fn extract_vars(text: &str) -> BTreeMap<&'static str, String> {
+    static RX: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
+    let rx = RX.get_or_init(|| {
+        [
+            ("username", r"[Pp]rovided username (\S+) and/or"),
+            (
+                "principal_arn",
+                r"User:? (arn:aws[\w-]*:(?:iam|sts)::\d{12}:[\w+=,.@/-]+)",
+            ),
+            ("caller_arn", r"User:? (arn:aws[\w-]*:(?:iam|sts)::\d{12}:[\w+=,.@/-]+)"),
+            ("action", r"to perform: ((?:cassandra|sts|iam|ec2):\w+)"),
+            ("resource", r"on resource: (arn:[\w:/*.-]+[\w*/])"),
+            (
+                "role_arn",
+                r"on resource: (arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+)",
+            ),
+            ("account", r"arn:aws[\w-]*:(?:iam|cassandra:[a-z0-9-]+)::?(\d{12})"),
+            ("region", r"cassandra[.-](?:fips\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)"),
+            ("host", r"(cassandra(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)"),
+            ("keyspace", r"/keyspace/([\w]+)/"),
+            ("table", r"/table/(\w+)"),
+        ]
+        .into_iter()
+        .filter_map(|(k, p)| Regex::new(p).ok().map(|r| (k, r)))
+        .collect()
+    });
+    let mut v: BTreeMap<&'static str, String> = [
+        ("host", "cassandra.<region>.amazonaws.com"),
+        ("port", "9142"),
+        ("region", "<region>"),
+        ("endpoint_region", "<endpoint-region>"),
+        ("signing_region", "<signing-region>"),
+        ("username", "<username>"),
+        ("iam_user", "<iam-user>"),
+        ("account", "<account-id>"),
+        ("keyspace", "<keyspace>"),
+        ("table", "<table>"),
+        ("action", "cassandra:Select"),
+        ("resource", "<resource-arn>"),
+        ("principal_arn", "<principal-arn>"),
+        ("tls_name", "cassandra.<region>.amazonaws.com"),
+        ("ca_file", "<ca-file>"),
+        ("role_arn", "<role-arn>"),
+        ("caller_arn", "<caller-arn>"),
+        ("offset", "<offset>"),
+        ("policy_arn", "<policy-arn>"),
+        ("sid", "<statement>"),
+    ]
+    .into_iter()
+    .map(|(k, d)| (k, d.to_string()))
+    .collect();
+    for (k, r) in rx {
+        if let Some(m) = r.captures(text).and_then(|c| c.get(1)) {
+            v.insert(k, m.as_str().to_string());
+        }
+    }
+    if let Some(u) = v.get("username").cloned()
+        && let Some((name, acct)) = u.rsplit_once("-at-")
+    {
+        v.insert("iam_user", name.to_string());
+        v.insert("account", acct.to_string());
+    }
+    if let Some(p) = v.get("principal_arn").cloned()
+        && let Some(u) = p.split(":user/").nth(1)
+    {
+        v.insert("iam_user", u.rsplit('/').next().unwrap_or(u).to_string());
+    }
+    if v["region"] != "<region>" {
+        let r = v["region"].clone();
+        v.insert("endpoint_region", r.clone());
+        if v["host"].contains("<region>") {
+            v.insert("host", format!("cassandra.{r}.amazonaws.com"));
+        }
+        v.insert("tls_name", format!("cassandra.{r}.amazonaws.com"));
+    }
+    v
+}
+
+/// Folds whitespace so wrapped, multi-line pastes match single-line patterns.
+fn normalize(text: &str) -> (String, String) {
+    let cut = if text.len() > MAX_INPUT {
+        let mut i = MAX_INPUT;
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        &text[..i]
+    } else {
+        text
+    };
+    let spaced = cut.split_whitespace().collect::<Vec<_>>().join(" ");
+    let joined: String = cut.lines().map(str::trim).collect::<Vec<_>>().join("");
+    (spaced, joined)
+}
+
+fn matches(b: &tree::Branch, spaced: &str, joined: &str) -> usize {
+    b.patterns
+        .iter()
+        .filter(|r| r.is_match(spaced) || r.is_match(joined))
+        .count()
+}
+
+fn candidate(leaf: &str, score: u32, vars: &BTreeMap<&'static str, String>) -> Option<Candidate> {
+    let l = leaves::get(leaf)?;
+    Some(Candidate {
+        cause: l.cause,
+        leaf: l.id.clone(),
+        title: leaves::fill(&l.title, vars),
+        score,
+    })
+}
+
+fn ranked(t: &Tree, branches: &[&tree::Branch], vars: &BTreeMap<&'static str, String>) -> Vec<Candidate> {
+    let mut scores: BTreeMap<String, u32> = BTreeMap::new();
+    for b in branches {
+        for (leaf, w) in t.leaves_under(&b.spec, 0) {
+            let e = scores.entry(leaf).or_insert(0);
+            *e = (*e).max(w);
+        }
+    }
+    let mut out: Vec<Candidate> = scores.into_iter().filter_map(|(l, s)| candidate(&l, s, vars)).collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.leaf.cmp(&b.leaf)));
+    out
+}
+
+/// Explains `text` with the embedded tree.
+pub fn explain(text: &str) -> Explanation {
+    explain_with(tree::tree(), text)
+}
+
+pub fn explain_with(t: &Tree, text: &str) -> Explanation {
+    let (spaced, joined) = normalize(text);
+    let vars = extract_vars(&spaced);
+    let mut path = Vec::new();
+    let mut node = t.root();
+    let mut decided: Option<String> = None;
+    let mut open_questions = Vec::new();
+    let mut candidates = Vec::new();
+    let mut steps = 0;
+    while let Some(n) = node {
+        steps += 1;
+        if steps > 64 {
+            break;
+        }
+        let hits: Vec<(&tree::Branch, usize)> = n
+            .branches
+            .iter()
+            .map(|b| (b, matches(b, &spaced, &joined)))
+            .filter(|(_, h)| *h > 0)
+            .collect();
+        let targets: Vec<(Option<&String>, Option<&String>)> = hits
+            .iter()
+            .map(|(b, _)| (b.spec.next.as_ref(), b.spec.leaf.as_ref()))
+            .collect();
+        let same_target = targets.windows(2).all(|w| w[0] == w[1]);
+        match hits.as_slice() {
+            [] => {
+                open_questions.push(n.spec.ask.clone());
+                if n.spec.id != "root" {
+                    let all: Vec<&tree::Branch> = n.branches.iter().collect();
+                    candidates = ranked(t, &all, &vars);
+                }
+                break;
+            }
+            [(b, _), ..] if hits.len() == 1 || same_target => {
+                path.push(PathStep {
+                    question: n.spec.question.clone(),
+                    answer: b.spec.answer.clone(),
+                });
+                if let Some(l) = &b.spec.leaf {
+                    decided = Some(l.clone());
+                    break;
+                }
+                node = b.spec.next.as_deref().and_then(|id| t.node(id));
+            }
+            _ => {
+                let bs: Vec<&tree::Branch> = hits.iter().map(|(b, _)| *b).collect();
+                candidates = ranked(t, &bs, &vars);
+                open_questions.push(n.spec.ask.clone());
+                path.push(PathStep {
+                    question: n.spec.question.clone(),
+                    answer: format!(
+                        "ambiguous: {}",
+                        hits.iter()
+                            .map(|(b, _)| b.spec.answer.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    ),
+                });
+                break;
+            }
+        }
+    }
+    let leaf = decided.as_deref().and_then(leaves::get);
+    if let Some(l) = leaf {
+        candidates = vec![candidate(&l.id, 100, &vars)].into_iter().flatten().collect();
+    }
+    let best = leaf.or_else(|| candidates.first().and_then(|c| leaves::get(&c.leaf)));
+    let fill = |s: &String| leaves::fill(s, &vars);
+    match best {
+        Some(l) => Explanation {
+            cause: l.cause,
+            leaf: leaf.map(|l| l.id.clone()),
+            title: fill(&l.title),
+            fix: l.fix.iter().map(fill).collect(),
+            commands: l.commands.iter().map(fill).collect(),
+            doc: Some(l.doc.clone()),
+            retry: Some(l.retry.clone()),
+            path,
+            open_questions,
+            candidates,
+        },
+        None => Explanation {
+            cause: Cause::Unknown,
+            leaf: None,
+            title: "No known Keyspaces authentication, permission or TLS error was recognised".into(),
+            fix: leaves::get("unknown")
+                .map(|l| l.fix.iter().map(fill).collect())
+                .unwrap_or_default(),
+            commands: vec![],
+            doc: leaves::get("unknown").map(|l| l.doc.clone()),
+            retry: None,
+            path,
+            open_questions,
+            candidates,
+        },
+    }
+}
+
+/// Plain text for a person in a terminal.
+pub fn render_text(e: &Explanation) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(o, "Most likely cause: {} — {}", e.cause.as_str(), e.title);
+    if !e.path.is_empty() {
+        let _ = writeln!(o, "\nHow the text was read:");
+        for s in &e.path {
+            let _ = writeln!(o, "  - {} → {}", s.question, s.answer);
+        }
+    }
+    if e.candidates.len() > 1 || e.leaf.is_none() {
+        let _ = writeln!(o, "\nCandidates, most likely first:");
+        for c in &e.candidates {
+            let _ = writeln!(o, "  - [{}] {} ({})", c.score, c.title, c.cause.as_str());
+        }
+    }
+    if !e.open_questions.is_empty() {
+        let _ = writeln!(o, "\nWhat would decide it:");
+        for q in &e.open_questions {
+            let _ = writeln!(o, "  ? {q}");
+        }
+    }
+    if !e.fix.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nFix{}:",
+            if e.leaf.is_some() {
+                ""
+            } else {
+                " (for the most likely cause)"
+            }
+        );
+        for s in &e.fix {
+            let _ = writeln!(o, "  * {s}");
+        }
+        for c in &e.commands {
+            let _ = writeln!(o, "    $ {c}");
+        }
+    }
+    if let Some(r) = &e.retry {
+        let _ = writeln!(o, "\nRetry: {r}");
+    }
+    if let Some(d) = &e.doc {
+        let _ = writeln!(o, "Doc: {d}");
+    }
+    o
+}

@@ -1,0 +1,255 @@
+//! Identity probe: which provider of the AWS chain supplied credentials, the key (last
+//! 4 characters only), temporary or not, STS `GetCallerIdentity`, `AssumeRole` with a
+//! role ARN, the clock offset from STS's `Date` header, mixed credentials, and the region
+//! each AWS SigV4 plugin would pick. Returns the credentials the CQL probe signs with.
+use crate::evidence::{AssumeRoleReport, AwsError, CallerIdentity, IdentityReport, PluginRegion};
+use crate::secret::Secret;
+use crate::target::Target;
+use aws_config::BehaviorVersion;
+use aws_credential_types::credential_feature::AwsCredentialFeature;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::{Arc, Mutex};
+
+/// Keys usable for SigV4, with their secrets wrapped.
+#[derive(Debug, Clone)]
+pub struct SigningKeys {
+    pub access_key_id: String,
+    pub secret: Secret,
+    pub session_token: Option<Secret>,
+}
+
+/// The `Date` header STS sent, and when it arrived here.
+type Seen = Option<(String, chrono::DateTime<chrono::Utc>)>;
+
+/// Records the `Date` header of STS's answers.
+#[derive(Debug, Clone, Default)]
+struct DateCapture(Arc<Mutex<Seen>>);
+
+impl Intercept for DateCapture {
+    fn name(&self) -> &'static str {
+        "keyspaces-doctor-date-capture"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        ctx: &BeforeDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(d) = ctx.response().headers().get("date") {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((d.to_string(), chrono::Utc::now()));
+        }
+        Ok(())
+    }
+}
+
+fn feature_name(f: &AwsCredentialFeature) -> &'static str {
+    use AwsCredentialFeature::*;
+    match f {
+        CredentialsEnvVars => "environment variables (AWS_ACCESS_KEY_ID)",
+        CredentialsEnvVarsStsWebIdToken | CredentialsProfileStsWebIdToken => "web identity token",
+        CredentialsStsAssumeRole => "STS AssumeRole",
+        CredentialsProfileSso | CredentialsSso => "SSO",
+        CredentialsProfileProcess | CredentialsProcess => "credential_process",
+        CredentialsProfile | CredentialsProfileSourceProfile | CredentialsProfileNamedProvider => {
+            "shared profile (~/.aws)"
+        }
+        CredentialsHttp => "container credentials (ECS/EKS)",
+        CredentialsImds => "EC2 instance metadata (IMDS)",
+        CredentialsCode => "code",
+        _ => "other",
+    }
+}
+
+pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> AwsError {
+    AwsError {
+        code: e.code().map(str::to_string),
+        message: e
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(e).to_string()),
+        http_status: e.raw_response().map(|r| r.status().as_u16()),
+    }
+}
+
+fn plugin_regions(env: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Vec<PluginRegion> {
+    let v = |k: &str| env(k).filter(|s| !s.is_empty());
+    let pick = |plugin: &str, keys: &[&str], fallback: &str| {
+        let found = keys.iter().find_map(|k| v(k).map(|r| (r, k.to_string())));
+        PluginRegion {
+            plugin: plugin.into(),
+            region: found.as_ref().map(|f| f.0.clone()),
+            source: found.map(|f| f.1).unwrap_or_else(|| fallback.into()),
+        }
+    };
+    vec![
+        pick(
+            "Python cassandra-sigv4",
+            &["AWS_DEFAULT_REGION"],
+            "profile region, else none",
+        ),
+        pick("Node aws-sigv4-auth-cassandra-plugin", &["AWS_REGION"], "none"),
+        pick(
+            "Go aws-sigv4-auth-cassandra-gocql-driver-plugin",
+            &["AWS_DEFAULT_REGION", "AWS_REGION"],
+            "none",
+        ),
+        pick(
+            "Java aws-sigv4-auth-cassandra-java-driver-plugin",
+            &["AWS_REGION"],
+            "SDK chain (profile, IMDS)",
+        ),
+    ]
+}
+
+pub async fn load_config(target: &Target) -> aws_types::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(target.step_timeout)
+                .build(),
+        );
+    if target.isolated && target.static_credentials.is_none() {
+        loader = loader.no_credentials();
+    }
+    if let Some(k) = &target.static_credentials {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            k.access_key_id.clone(),
+            k.secret.expose().to_string(),
+            k.session_token.as_ref().map(|s| s.expose().to_string()),
+            None,
+            "keyspaces-doctor-static",
+        ));
+    }
+    if let Some(r) = &target.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    } else {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    tokio::time::timeout(target.step_timeout * 2, loader.load())
+        .await
+        .unwrap_or_else(|_| aws_types::SdkConfig::builder().build())
+}
+
+pub async fn probe(
+    target: &Target,
+    conf: &aws_types::SdkConfig,
+    env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+) -> (IdentityReport, Option<SigningKeys>) {
+    let mut report = IdentityReport {
+        plugin_regions: plugin_regions(env),
+        ..Default::default()
+    };
+    let Some(provider) = conf.credentials_provider() else {
+        report.chain_error = Some("no AWS credential provider is configured".into());
+        return (report, None);
+    };
+    let creds = match tokio::time::timeout(target.step_timeout, provider.provide_credentials()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            report.chain_error = Some(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string());
+            return (report, None);
+        }
+        Err(_) => {
+            report.chain_error = Some(format!(
+                "the AWS credential chain gave no answer within {:?}",
+                target.step_timeout
+            ));
+            return (report, None);
+        }
+    };
+    report.credential_source = creds
+        .get_property::<Vec<AwsCredentialFeature>>()
+        .and_then(|v| v.iter().map(feature_name).find(|n| *n != "other"))
+        .map(str::to_string)
+        .or_else(|| Some("AWS credential chain".into()));
+    let akid = creds.access_key_id().to_string();
+    report.access_key_last4 = Some(
+        akid.chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect(),
+    );
+    report.long_term_key = Some(akid.starts_with("AKIA"));
+    report.has_session_token = creds.session_token().is_some();
+    report.expires_at = creds
+        .expiry()
+        .map(|e| chrono::DateTime::<chrono::Utc>::from(e).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    if akid.starts_with("AKIA") && creds.session_token().is_some() {
+        report.mixed_credentials = Some(
+            "a long-term access key (AKIA...) is paired with a session token, probably a leftover AWS_SESSION_TOKEN"
+                .into(),
+        );
+    }
+    let mut keys = Some(SigningKeys {
+        access_key_id: akid,
+        secret: Secret::new(creds.secret_access_key()),
+        session_token: creds.session_token().map(Secret::new),
+    });
+
+    let dates = DateCapture::default();
+    let mut sts_conf = aws_sdk_sts::config::Builder::from(conf).interceptor(dates.clone());
+    if let Some(u) = &target.sts_endpoint {
+        sts_conf = sts_conf.endpoint_url(u);
+    }
+    let sts = aws_sdk_sts::Client::from_conf(sts_conf.build());
+    let sent = chrono::Utc::now();
+    match sts.get_caller_identity().send().await {
+        Ok(o) => {
+            report.caller = Some(CallerIdentity {
+                arn: o.arn().unwrap_or_default().into(),
+                account: o.account().unwrap_or_default().into(),
+                user_id: o.user_id().unwrap_or_default().into(),
+            })
+        }
+        Err(e) => report.sts_error = Some(sdk_error(&e)),
+    }
+    if let Some((date, received)) = dates.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        && let Ok(server) = chrono::DateTime::parse_from_rfc2822(&date)
+    {
+        let mid = sent + (received - sent) / 2;
+        report.clock_offset_secs = Some((server.with_timezone(&chrono::Utc) - mid).num_seconds());
+    }
+    if let Some(role) = &target.role_arn {
+        let r = sts
+            .assume_role()
+            .role_arn(role)
+            .role_session_name("keyspaces-doctor")
+            .send()
+            .await;
+        report.assume_role = Some(match r {
+            Ok(o) => {
+                if let Some(c) = o.credentials() {
+                    keys = Some(SigningKeys {
+                        access_key_id: c.access_key_id().into(),
+                        secret: Secret::new(c.secret_access_key()),
+                        session_token: Some(Secret::new(c.session_token())),
+                    });
+                }
+                AssumeRoleReport {
+                    role_arn: role.clone(),
+                    assumed_arn: o.assumed_role_user().map(|u| u.arn().to_string()),
+                    error: None,
+                }
+            }
+            Err(e) => AssumeRoleReport {
+                role_arn: role.clone(),
+                assumed_arn: None,
+                error: Some(sdk_error(&e)),
+            },
+        });
+    }
+    (report, keys)
+}

@@ -1,0 +1,87 @@
+//! The one injectable place where outside I/O enters the probes: name resolution,
+//! TCP dialling, the clock and the system trust store. Real implementations here;
+//! tests swap in fakes. AWS APIs enter through endpoint URLs on the `Target`.
+use async_trait::async_trait;
+use rustls_pki_types::CertificateDer;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A byte stream the probes can run TLS and CQL over.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+#[async_trait]
+pub trait Resolver: Send + Sync {
+    async fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
+}
+
+#[async_trait]
+pub trait Dialer: Send + Sync {
+    async fn dial(&self, addr: SocketAddr) -> std::io::Result<Box<dyn Stream>>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+/// The system trust store, and where it was read from.
+pub trait SystemRoots: Send + Sync {
+    fn load(&self) -> (Vec<CertificateDer<'static>>, String);
+}
+
+#[derive(Clone)]
+pub struct Io {
+    pub resolver: Arc<dyn Resolver>,
+    pub dialer: Arc<dyn Dialer>,
+    pub clock: Arc<dyn Clock>,
+    pub system_roots: Arc<dyn SystemRoots>,
+}
+
+struct SystemResolver;
+struct TcpDialer;
+struct SystemClock;
+struct NativeRoots;
+
+#[async_trait]
+impl Resolver for SystemResolver {
+    async fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        Ok(tokio::net::lookup_host((host, port)).await?.collect())
+    }
+}
+
+#[async_trait]
+impl Dialer for TcpDialer {
+    async fn dial(&self, addr: SocketAddr) -> std::io::Result<Box<dyn Stream>> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        let _ = s.set_nodelay(true);
+        Ok(Box::new(s))
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+impl SystemRoots for NativeRoots {
+    fn load(&self) -> (Vec<CertificateDer<'static>>, String) {
+        let r = rustls_native_certs::load_native_certs();
+        let origin = std::env::var("SSL_CERT_FILE")
+            .map(|f| format!("SSL_CERT_FILE={f}"))
+            .unwrap_or_else(|_| "the operating system's store".into());
+        (r.certs, origin)
+    }
+}
+
+impl Io {
+    pub fn real() -> Io {
+        Io {
+            resolver: Arc::new(SystemResolver),
+            dialer: Arc::new(TcpDialer),
+            clock: Arc::new(SystemClock),
+            system_roots: Arc::new(NativeRoots),
+        }
+    }
+}

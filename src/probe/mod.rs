@@ -1,0 +1,293 @@
+//! The probe engine: runs DNS → TCP → TLS → CQL on the critical path and identity in
+//! parallel, each step with its own timeout, emitting events as it goes and returning
+//! the `Evidence`. Knows nothing about screens or reports.
+pub mod cql;
+pub mod dns;
+pub mod driver;
+pub mod identity;
+pub mod io;
+pub mod policies;
+pub mod tcp;
+pub mod tls;
+pub mod trust;
+
+use crate::evidence::{Evidence, ProbeRecord, ProbeStatus, QueryAttempt, TcpOutcome, TlsOutcome};
+use crate::target::{AuthMode, Target};
+use cql::CqlCredentials;
+pub use io::Io;
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the engine reports while it runs.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Probe(ProbeRecord),
+    Attempt(QueryAttempt),
+    /// The evidence so far.
+    Snapshot(Box<Evidence>),
+}
+
+struct Recorder<'a> {
+    tx: Option<&'a UnboundedSender<Event>>,
+    records: Vec<ProbeRecord>,
+}
+
+impl Recorder<'_> {
+    fn start(&self, name: &str) -> Instant {
+        if let Some(tx) = self.tx {
+            let _ = tx.send(Event::Probe(ProbeRecord {
+                name: name.into(),
+                status: ProbeStatus::Running,
+                duration_ms: 0,
+                evidence: String::new(),
+            }));
+        }
+        Instant::now()
+    }
+
+    fn finish(&mut self, name: &str, start: Instant, status: ProbeStatus, evidence: String) {
+        let r = ProbeRecord {
+            name: name.into(),
+            status,
+            duration_ms: start.elapsed().as_millis() as u64,
+            evidence,
+        };
+        if let Some(tx) = self.tx {
+            let _ = tx.send(Event::Probe(r.clone()));
+        }
+        self.records.push(r);
+    }
+
+    fn push(&mut self, name: &str, duration_ms: u64, status: ProbeStatus, evidence: String) {
+        let r = ProbeRecord {
+            name: name.into(),
+            status,
+            duration_ms,
+            evidence,
+        };
+        if let Some(tx) = self.tx {
+            let _ = tx.send(Event::Probe(r.clone()));
+        }
+        self.records.push(r);
+    }
+
+    fn skip(&mut self, name: &str, why: &str) {
+        let s = Instant::now();
+        self.finish(name, s, ProbeStatus::Skipped, why.into());
+    }
+}
+
+/// Environment variables, read through one function so tests can inject them.
+pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+pub fn real_env(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
+
+/// Runs every probe for `target` and returns what they saw.
+pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender<Event>>) -> Evidence {
+    let mut ev = Evidence {
+        target: target.summary(),
+        config: target.notes.clone(),
+        ..Default::default()
+    };
+    let snapshot = |ev: &Evidence| {
+        if let Some(tx) = &tx {
+            let _ = tx.send(Event::Snapshot(Box::new(ev.clone())));
+        }
+    };
+    snapshot(&ev);
+    let mut rec = Recorder {
+        tx: tx.as_ref(),
+        records: vec![],
+    };
+
+    // Identity runs beside the network path.
+    let identity = async {
+        let start = Instant::now();
+        let conf = identity::load_config(target).await;
+        let (mut report, keys) = identity::probe(target, &conf, env).await;
+        let principal = report
+            .assume_role
+            .as_ref()
+            .and_then(|a| a.assumed_arn.clone())
+            .or_else(|| report.caller.as_ref().map(|c| c.arn.clone()));
+        if let (Some(k), Some(arn)) = (&keys, principal) {
+            report.policies = Some(policies::probe(target, &conf, k, &arn).await);
+        }
+        (report, keys, start.elapsed().as_millis() as u64)
+    };
+
+    let path = async {
+        let mut recs = Vec::new();
+        let t = Instant::now();
+        let (dns, addrs) = dns::probe(target, io).await;
+        recs.push((
+            "dns",
+            t.elapsed().as_millis() as u64,
+            if dns.error.is_none() {
+                ProbeStatus::Ok
+            } else {
+                ProbeStatus::Failed
+            },
+            dns.error.clone().unwrap_or_else(|| {
+                format!(
+                    "{} → {}",
+                    dns.host,
+                    dns.addresses
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }),
+        ));
+        let Some(addr) = addrs.first().copied() else {
+            return (Some(dns), None, None, None, recs);
+        };
+        let t = Instant::now();
+        let (tcp, stream) = tcp::probe(addr, io, target.step_timeout).await;
+        let status = match tcp.outcome {
+            TcpOutcome::Connected => ProbeStatus::Ok,
+            TcpOutcome::TimedOut => ProbeStatus::TimedOut,
+            _ => ProbeStatus::Failed,
+        };
+        recs.push((
+            "tcp",
+            t.elapsed().as_millis() as u64,
+            status,
+            format!("{} {:?} in {} ms", tcp.address, tcp.outcome, tcp.connect_ms),
+        ));
+        let Some(stream) = stream else {
+            return (Some(dns), Some(tcp), None, Some(addr), recs);
+        };
+        let t = Instant::now();
+        let tls = tls::probe(target, io, stream).await;
+        let status = match &tls.outcome {
+            TlsOutcome::Established => ProbeStatus::Ok,
+            TlsOutcome::NoAnswer => ProbeStatus::TimedOut,
+            _ => ProbeStatus::Failed,
+        };
+        recs.push((
+            "tls",
+            t.elapsed().as_millis() as u64,
+            status,
+            format!(
+                "{:?} {} {}",
+                tls.outcome,
+                tls.version.clone().unwrap_or_default(),
+                tls.verdicts
+                    .iter()
+                    .map(|v| format!("{:?}:{}", v.source, if v.verified { "trusted" } else { "not trusted" }))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ));
+        (Some(dns), Some(tcp), Some(tls), Some(addr), recs)
+    };
+
+    rec.start("dns");
+    rec.start("identity");
+    let ((dns, tcp, tls, addr, recs), (id_report, keys, id_ms)) = tokio::join!(path, identity);
+    for (name, ms, status, evidence) in recs {
+        rec.push(name, ms, status, evidence);
+    }
+    let id_status = if id_report.caller.is_some() {
+        ProbeStatus::Ok
+    } else {
+        ProbeStatus::Failed
+    };
+    let id_summary = match (&id_report.caller, &id_report.sts_error, &id_report.chain_error) {
+        (Some(c), _, _) => c.arn.clone(),
+        (_, Some(e), _) => format!("{}: {}", e.code.clone().unwrap_or_default(), e.message),
+        (_, _, Some(e)) => e.clone(),
+        _ => "no identity".into(),
+    };
+    rec.records.push(ProbeRecord {
+        name: "identity".into(),
+        status: id_status,
+        duration_ms: id_ms,
+        evidence: id_summary,
+    });
+    ev.dns = dns;
+    ev.tcp = tcp;
+    ev.tls = tls;
+    ev.identity = Some(id_report);
+    snapshot(&ev);
+
+    // CQL: only where the path reached a server that completed a TLS handshake (or the
+    // client has TLS off, which is reproduced as such).
+    let tls_ok = ev.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Established);
+    let reachable = ev.tcp.as_ref().is_some_and(|t| t.outcome == TcpOutcome::Connected);
+    match addr {
+        Some(addr) if reachable && (tls_ok || !target.tls) => {
+            let creds = match target.auth {
+                AuthMode::Password => match (&target.username, &target.password) {
+                    (Some(u), Some(p)) => CqlCredentials::Password {
+                        username: u.clone(),
+                        password: p.clone(),
+                    },
+                    (None, _) => CqlCredentials::Missing("no username: pass --username or set it in cqlshrc".into()),
+                    (_, None) => CqlCredentials::Missing(
+                        "no password: set KEYSPACES_PASSWORD or [authentication] password in cqlshrc".into(),
+                    ),
+                },
+                AuthMode::SigV4 => match keys {
+                    Some(k) => CqlCredentials::SigV4 {
+                        access_key_id: k.access_key_id,
+                        secret: k.secret,
+                        session_token: k.session_token,
+                        region: target.signing_region().unwrap_or("us-east-1").to_string(),
+                    },
+                    None => CqlCredentials::Missing("no AWS credentials were found in the AWS credential chain".into()),
+                },
+            };
+            let t = rec.start("cql");
+            let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
+            let fwd = tx.clone();
+            let forward = tokio::spawn(async move {
+                while let Some(a) = arx.recv().await {
+                    if let Some(tx) = &fwd {
+                        let _ = tx.send(Event::Attempt(a));
+                    }
+                }
+            });
+            let mut report = cql::probe(target, io, addr, creds.clone(), Some(&atx)).await;
+            if report.auth.as_ref().is_some_and(|a| a.ok) && report.connection_error.is_none() {
+                let roots = cql::session_roots(target, io);
+                report.driver = Some(driver::check(target, &roots, addr, &creds).await);
+            }
+            drop(atx);
+            let _ = forward.await;
+            let status = match (&report.connection_error, &report.auth) {
+                (Some(_), _) => ProbeStatus::Failed,
+                (None, Some(a)) if !a.ok => ProbeStatus::Failed,
+                _ if report
+                    .attempts
+                    .iter()
+                    .any(|a| !matches!(a.outcome, crate::evidence::AttemptOutcome::Ok { .. })) =>
+                {
+                    ProbeStatus::Failed
+                }
+                _ => ProbeStatus::Ok,
+            };
+            let summary = report
+                .connection_error
+                .clone()
+                .or_else(|| {
+                    report
+                        .auth
+                        .as_ref()
+                        .filter(|a| !a.ok)
+                        .map(|a| format!("authentication refused: {}", a.message.clone().unwrap_or_default()))
+                })
+                .unwrap_or_else(|| format!("{} attempts", report.attempts.len()));
+            rec.finish("cql", t, status, summary);
+            ev.cql = Some(report);
+        }
+        _ => rec.skip("cql", "not attempted: the endpoint did not complete a TLS handshake"),
+    }
+    ev.probes = rec.records;
+    snapshot(&ev);
+    ev
+}

@@ -1,0 +1,185 @@
+//! TLS probe: a standalone rustls handshake with SNI; version, cipher, the chain, and
+//! verification judged separately against the user's CA file, the system store and the
+//! five Keyspaces roots. Failures are recorded, not fatal.
+use super::io::{Io, Stream};
+use super::trust::{self, RecordingVerifier};
+use crate::evidence::{CertInfo, TlsOutcome, TlsReport, TrustSource, TrustVerdict};
+use crate::target::Target;
+use rustls::client::danger::ServerCertVerifier;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub fn cert_info(der: &CertificateDer<'_>) -> CertInfo {
+    match x509_parser::parse_x509_certificate(der.as_ref()) {
+        Ok((_, c)) => CertInfo {
+            subject: c.subject().to_string(),
+            issuer: c.issuer().to_string(),
+            not_before: c.validity().not_before.to_string(),
+            not_after: c.validity().not_after.to_string(),
+            sha256: hex::encode(Sha256::digest(der.as_ref())),
+            dns_names: c
+                .subject_alternative_name()
+                .ok()
+                .flatten()
+                .map(|san| {
+                    san.value
+                        .general_names
+                        .iter()
+                        .filter_map(|n| match n {
+                            x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        Err(e) => CertInfo {
+            subject: format!("(unparsable certificate: {e})"),
+            issuer: String::new(),
+            not_before: String::new(),
+            not_after: String::new(),
+            sha256: hex::encode(Sha256::digest(der.as_ref())),
+            dns_names: vec![],
+        },
+    }
+}
+
+fn verdict(
+    source: TrustSource,
+    origin: String,
+    roots: &[CertificateDer<'static>],
+    chain: &[CertificateDer<'static>],
+    name: &ServerName<'static>,
+) -> TrustVerdict {
+    let base = |verified, problem, detail| TrustVerdict {
+        source: source.clone(),
+        origin: origin.clone(),
+        roots: roots.len(),
+        verified,
+        problem,
+        detail,
+    };
+    let Some((leaf, rest)) = chain.split_first() else {
+        return base(false, None, Some("the server sent no certificate".into()));
+    };
+    match trust::webpki(trust::store(roots)) {
+        Err(e) => base(false, Some(crate::evidence::VerifyProblem::UnknownIssuer), Some(e)),
+        Ok(v) => match v.verify_server_cert(leaf, rest, name, &[], UnixTime::now()) {
+            Ok(_) => base(true, None, None),
+            Err(e) => base(false, Some(trust::classify(&e)), Some(e.to_string())),
+        },
+    }
+}
+
+fn outcome_of(e: &std::io::Error) -> TlsOutcome {
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    match inner {
+        Some(rustls::Error::InvalidMessage(_)) => TlsOutcome::NotTls { detail: e.to_string() },
+        Some(rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion))
+        | Some(rustls::Error::PeerIncompatible(_)) => TlsOutcome::VersionRefused { detail: e.to_string() },
+        Some(other) => TlsOutcome::Failed {
+            detail: other.to_string(),
+        },
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof => TlsOutcome::Closed,
+        None => TlsOutcome::Failed { detail: e.to_string() },
+    }
+}
+
+/// Runs the diagnostic handshake over an already connected stream.
+pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsReport {
+    let name = ServerName::try_from(target.tls_name.clone()).ok();
+    let sni = name.as_ref().and_then(|n| match n {
+        ServerName::DnsName(d) => Some(d.as_ref().to_string()),
+        _ => None,
+    });
+    let ks_roots: Vec<CertificateDer<'static>> = trust::keyspaces_roots().into_iter().map(|r| r.1).collect();
+    let mut report = TlsReport {
+        verify_name: target.tls_name.clone(),
+        sni: sni.clone(),
+        outcome: TlsOutcome::Failed {
+            detail: "not attempted".into(),
+        },
+        version: None,
+        cipher: None,
+        key_exchange: None,
+        chain: vec![],
+        verdicts: vec![],
+        handshake_ms: 0,
+    };
+    let Some(name) = name else {
+        report.outcome = TlsOutcome::Failed {
+            detail: format!("'{}' is not a valid TLS name", target.tls_name),
+        };
+        return report;
+    };
+    let signatures = match trust::webpki(trust::store(&ks_roots)) {
+        Ok(v) => v,
+        Err(e) => {
+            report.outcome = TlsOutcome::Failed { detail: e };
+            return report;
+        }
+    };
+    let recorder = Arc::new(RecordingVerifier {
+        signatures,
+        chain: Mutex::new(vec![]),
+    });
+    let cfg = rustls::ClientConfig::builder_with_provider(trust::provider())
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .map(|b| {
+            let mut c = b
+                .dangerous()
+                .with_custom_certificate_verifier(recorder.clone())
+                .with_no_client_auth();
+            c.resumption = rustls::client::Resumption::disabled();
+            c
+        });
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => {
+            report.outcome = TlsOutcome::Failed { detail: e.to_string() };
+            return report;
+        }
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let start = Instant::now();
+    let r = tokio::time::timeout(target.step_timeout, connector.connect(name.clone(), stream)).await;
+    report.handshake_ms = start.elapsed().as_millis() as u64;
+    match r {
+        Err(_) => report.outcome = TlsOutcome::NoAnswer,
+        Ok(Err(e)) => report.outcome = outcome_of(&e),
+        Ok(Ok(tls)) => {
+            let (_, conn) = tls.get_ref();
+            report.outcome = TlsOutcome::Established;
+            report.version = conn.protocol_version().map(|v| format!("{v:?}"));
+            report.cipher = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+            report.key_exchange = conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name()));
+        }
+    }
+    let chain = recorder.chain.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    report.chain = chain.iter().map(cert_info).collect();
+    if !chain.is_empty() {
+        if let Some(p) = &target.ca_file {
+            report.verdicts.push(verdict(
+                TrustSource::CaFile,
+                p.display().to_string(),
+                &target.ca_roots,
+                &chain,
+                &name,
+            ));
+        }
+        let (sys, origin) = io.system_roots.load();
+        report
+            .verdicts
+            .push(verdict(TrustSource::System, origin, &sys, &chain, &name));
+        report.verdicts.push(verdict(
+            TrustSource::KeyspacesRoots,
+            "embedded: Amazon Root CA 1-4, Starfield Class 2".into(),
+            &ks_roots,
+            &chain,
+            &name,
+        ));
+    }
+    report
+}

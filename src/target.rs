@@ -1,0 +1,357 @@
+//! `Target`: what to diagnose, layered from flags, environment and cqlshrc. Secrets are
+//! wrapped; usage errors (exit 2) are told apart from findings a real client would also
+//! trip over (recorded as `ConfigNote`s). No network I/O here.
+use crate::cli::{AuthArg, TargetArgs};
+use crate::cqlshrc::{self, Cqlshrc, CqlshrcError};
+use crate::evidence::{ConfigNote, TargetSummary};
+use crate::secret::Secret;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_PORT: u16 = 9142;
+
+/// Regions where Amazon Keyspaces is offered (and a few it is not, for the same check).
+pub const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "eu-south-1",
+    "me-south-1",
+    "me-central-1",
+    "sa-east-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    Password,
+    SigV4,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Password => "password",
+            AuthMode::SigV4 => "sigv4",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error(transparent)]
+    Cqlshrc(#[from] CqlshrcError),
+    #[error("--ca-file {path}: {problem}; pass a PEM file that holds the root certificates your client trusts")]
+    CaFile { path: String, problem: String },
+    #[error(
+        "--resolve '{0}' is not HOST:ADDR with ADDR an IP address, e.g. --resolve cassandra.us-east-1.amazonaws.com:10.0.1.5"
+    )]
+    Resolve(String),
+    #[error("no endpoint to diagnose: pass --host or --region (or set hostname in cqlshrc, or AWS_REGION)")]
+    NoEndpoint,
+}
+
+/// Keys handed over directly rather than found by the AWS credential chain.
+#[derive(Debug, Clone)]
+pub struct StaticKeys {
+    pub access_key_id: String,
+    pub secret: Secret,
+    pub session_token: Option<Secret>,
+}
+
+/// Everything a probe needs; secrets cannot be printed.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    /// The region SigV4 signs for.
+    pub region: Option<String>,
+    pub region_source: String,
+    pub host_region: Option<String>,
+    pub resolve: Vec<(String, IpAddr)>,
+    pub ca_file: Option<PathBuf>,
+    pub ca_roots: Vec<CertificateDer<'static>>,
+    pub tls_name: String,
+    pub tls: bool,
+    pub auth: AuthMode,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub keyspace: Option<String>,
+    pub table: Option<String>,
+    pub role_arn: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub aws_endpoint: Option<String>,
+    pub probe_writes: bool,
+    /// Credentials given directly (the demo's lab client) instead of the AWS chain.
+    pub static_credentials: Option<StaticKeys>,
+    /// Ignore the host's AWS credential chain (the demo's lab clients).
+    pub isolated: bool,
+    pub step_timeout: Duration,
+    pub total_timeout: Duration,
+    pub notes: Vec<ConfigNote>,
+}
+
+/// The region in a Keyspaces host name (`cassandra.<region>.amazonaws.com`, `.api.aws`, FIPS, China, VPC endpoints).
+pub fn region_of_host(host: &str) -> Option<String> {
+    let h = host.to_ascii_lowercase();
+    let labels: Vec<&str> = h.split('.').collect();
+    let i = labels
+        .iter()
+        .position(|l| *l == "cassandra" || *l == "cassandra-fips")?;
+    let r = labels.get(i + 1)?;
+    let looks_like_region = r.split('-').count() >= 3 && r.chars().last().is_some_and(|c| c.is_ascii_digit());
+    looks_like_region.then(|| r.to_string())
+}
+
+fn load_pem_roots(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("is not valid PEM ({e})"))?;
+    if certs.is_empty() {
+        return Err("holds no certificate".into());
+    }
+    Ok(certs)
+}
+
+impl Target {
+    /// Builds the target; `env` reads environment variables (injectable for tests).
+    pub fn from_args(a: &TargetArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Target, UsageError> {
+        let rc_path = a.cqlshrc.clone().or_else(|| {
+            let p = cqlshrc::expand_home("~/.cassandra/cqlshrc");
+            p.exists().then_some(p)
+        });
+        let rc: Option<Cqlshrc> = rc_path.as_deref().map(cqlshrc::load).transpose()?;
+        let rcv = |s: &str, k: &str| rc.as_ref().and_then(|r| r.value(s, k));
+        let mut notes = Vec::new();
+
+        let mut host = a.host.clone().or_else(|| rcv("connection", "hostname"));
+        let mut port = a
+            .port
+            .or_else(|| rcv("connection", "port").and_then(|p| p.parse().ok()));
+        if let Some(h) = host.clone()
+            && let Some((name, p)) = h.rsplit_once(':')
+            && let Ok(p) = p.parse::<u16>()
+        {
+            notes.push(ConfigNote::HostHasPort { host: h.clone() });
+            host = Some(name.to_string());
+            port = port.or(Some(p));
+        }
+        let env_region = env("AWS_REGION")
+            .map(|r| (r, "AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION").map(|r| (r, "AWS_DEFAULT_REGION")));
+        let host_region = host.as_deref().and_then(region_of_host);
+        let (region, region_source) = match (&a.region, &host_region, &env_region) {
+            (Some(r), _, _) => (Some(r.clone()), "--region".to_string()),
+            (None, Some(r), _) => (Some(r.clone()), "the host name".to_string()),
+            (None, None, Some((r, v))) => (Some(r.clone()), (*v).to_string()),
+            _ => (None, "nowhere".to_string()),
+        };
+        let host = match (host, &region) {
+            (Some(h), _) => h,
+            (None, Some(r)) => format!("cassandra.{}.amazonaws.com", r.to_ascii_lowercase()),
+            (None, None) => return Err(UsageError::NoEndpoint),
+        };
+        if let Some(r) = &region {
+            if r != &r.to_ascii_lowercase() || r.trim() != r {
+                notes.push(ConfigNote::RegionNotNormalized { given: r.clone() });
+            } else if !KNOWN_REGIONS.contains(&r.as_str()) {
+                notes.push(ConfigNote::UnknownRegion { region: r.clone() });
+            }
+            if let Some(hr) = &host_region
+                && hr != &r.to_ascii_lowercase()
+            {
+                notes.push(ConfigNote::RegionMismatch {
+                    signing: r.clone(),
+                    endpoint: hr.clone(),
+                });
+            }
+        } else {
+            notes.push(ConfigNote::NoRegion);
+        }
+
+        let mut resolve = Vec::new();
+        for r in &a.resolve {
+            let (h, addr) = r.rsplit_once(':').ok_or_else(|| UsageError::Resolve(r.clone()))?;
+            let ip: IpAddr = addr
+                .trim_matches(['[', ']'])
+                .parse()
+                .map_err(|_| UsageError::Resolve(r.clone()))?;
+            resolve.push((h.to_string(), ip));
+        }
+
+        // The CA file: a bad --ca-file is a usage error; a bad cqlshrc certfile is a finding.
+        let mut ca_file = None;
+        let mut ca_roots = Vec::new();
+        if let Some(p) = &a.ca_file {
+            ca_roots = load_pem_roots(p).map_err(|problem| UsageError::CaFile {
+                path: p.display().to_string(),
+                problem,
+            })?;
+            ca_file = Some(p.clone());
+        } else if let Some((p, line)) = rc.as_ref().and_then(|r| r.certfile()) {
+            match load_pem_roots(&p) {
+                Ok(c) => {
+                    ca_roots = c;
+                    ca_file = Some(p);
+                }
+                Err(problem) => notes.push(ConfigNote::CaFileProblem {
+                    path: format!("{} (cqlshrc line {line})", p.display()),
+                    problem,
+                }),
+            }
+        }
+        if let Some(s) = rc.as_ref().and_then(|r| r.validation_disabled()) {
+            notes.push(ConfigNote::VerificationDisabled {
+                source: format!(
+                    "{} line {}: validate = {}",
+                    rc_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                    s.line,
+                    s.value
+                ),
+            });
+        }
+
+        let username = a.username.clone().or_else(|| rcv("authentication", "username"));
+        let password = env("KEYSPACES_PASSWORD")
+            .or_else(|| rcv("authentication", "password"))
+            .map(Secret::new);
+        let auth = match a.auth {
+            Some(AuthArg::Password) => AuthMode::Password,
+            Some(AuthArg::Sigv4) => AuthMode::SigV4,
+            None if rc.as_ref().is_some_and(|r| r.uses_sigv4()) => AuthMode::SigV4,
+            None if username.is_some() => AuthMode::Password,
+            None => AuthMode::SigV4,
+        };
+        if auth == AuthMode::Password {
+            if let Some(p) = &password {
+                let v = p.expose();
+                let newline = v.contains('\n') || v.contains('\r');
+                let leading = v.starts_with(char::is_whitespace);
+                let trailing = v.ends_with(char::is_whitespace);
+                if newline || leading || trailing {
+                    notes.push(ConfigNote::PasswordWhitespace {
+                        leading,
+                        trailing,
+                        newline,
+                    });
+                }
+            }
+            if let Some(u) = &username
+                && !is_service_specific_username(u)
+            {
+                notes.push(ConfigNote::UsernameNotServiceSpecific { username: u.clone() });
+            }
+        }
+        let tls = !a.no_tls && !rcv("connection", "ssl").is_some_and(|v| v.eq_ignore_ascii_case("false"));
+        if !tls {
+            notes.push(ConfigNote::TlsDisabled);
+        }
+        Ok(Target {
+            tls_name: a.tls_name.clone().unwrap_or_else(|| host.clone()),
+            host,
+            port: port.unwrap_or(DEFAULT_PORT),
+            region,
+            region_source,
+            host_region,
+            resolve,
+            ca_file,
+            ca_roots,
+            tls,
+            auth,
+            username,
+            password,
+            keyspace: a.keyspace.clone(),
+            table: a.table.clone(),
+            role_arn: a.role_arn.clone(),
+            sts_endpoint: a.sts_endpoint.clone().or_else(|| a.aws_endpoint_url.clone()),
+            aws_endpoint: a.aws_endpoint_url.clone().or_else(|| a.sts_endpoint.clone()),
+            probe_writes: a.probe_writes,
+            static_credentials: None,
+            isolated: false,
+            step_timeout: a.timeout,
+            total_timeout: a.total_timeout,
+            notes,
+        })
+    }
+
+    /// The region SigV4 uses, exactly as configured.
+    pub fn signing_region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    pub fn summary(&self) -> TargetSummary {
+        TargetSummary {
+            host: self.host.clone(),
+            port: self.port,
+            region: self.region.clone(),
+            region_source: self.region_source.clone(),
+            host_region: self.host_region.clone(),
+            tls: self.tls,
+            tls_name: self.tls_name.clone(),
+            auth: self.auth.as_str().into(),
+            username: self.username.clone(),
+            keyspace: self.keyspace.clone(),
+            table: self.table.clone(),
+            ca_file: self.ca_file.as_ref().map(|p| p.display().to_string()),
+            role_arn: self.role_arn.clone(),
+            probe_writes: self.probe_writes,
+            resolve: self.resolve.iter().map(|(h, a)| format!("{h}:{a}")).collect(),
+        }
+    }
+}
+
+/// `<iam-user>-at-<12-digit account>`.
+pub fn is_service_specific_username(u: &str) -> bool {
+    u.rsplit_once("-at-")
+        .is_some_and(|(name, acct)| !name.is_empty() && acct.len() == 12 && acct.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_from_host_names() {
+        assert_eq!(
+            region_of_host("cassandra.us-east-1.amazonaws.com").as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            region_of_host("cassandra.eu-west-1.api.aws").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region_of_host("cassandra-fips.us-west-2.amazonaws.com").as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(
+            region_of_host("cassandra.cn-north-1.amazonaws.com.cn").as_deref(),
+            Some("cn-north-1")
+        );
+        assert_eq!(region_of_host("keyspaces.internal.example.com"), None);
+        assert!(is_service_specific_username("alice-at-111122223333"));
+        assert!(!is_service_specific_username("alice"));
+    }
+}

@@ -1,0 +1,278 @@
+//! The TUI's state and its pure update function: key → `Action`, engine event →
+//! new snapshot. No drawing and no I/O here.
+use crate::diagnosis::{self, Diagnosis};
+use crate::evidence::{Evidence, ProbeRecord, ProbeStatus, QueryAttempt};
+use crate::probe::Event;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::time::Instant;
+use tui_tree_widget::TreeState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Identity,
+    Endpoint,
+    Queries,
+    Diagnosis,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Identity, Pane::Endpoint, Pane::Queries, Pane::Diagnosis];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Identity => "Identity",
+            Pane::Endpoint => "Endpoint & TLS",
+            Pane::Queries => "Query attempts",
+            Pane::Diagnosis => "Diagnosis",
+        }
+    }
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    NextPane,
+    PrevPane,
+    Up,
+    Down,
+    Left,
+    Right,
+    Toggle,
+    Rerun,
+    Export,
+    Copy,
+    Help,
+    CloseOverlay,
+    NextScenario,
+    Quit,
+}
+
+/// Maps a key to an action; `None` for keys that do nothing.
+pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match key.code {
+        KeyCode::Char('c') if ctrl => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc if help_open => Action::CloseOverlay,
+        _ if help_open => return None,
+        KeyCode::Tab => Action::NextPane,
+        KeyCode::BackTab => Action::PrevPane,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::Left | KeyCode::Char('h') => Action::Left,
+        KeyCode::Right | KeyCode::Char('l') => Action::Right,
+        KeyCode::Enter | KeyCode::Char(' ') => Action::Toggle,
+        KeyCode::Char('r') => Action::Rerun,
+        KeyCode::Char('e') => Action::Export,
+        KeyCode::Char('c') => Action::Copy,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('s') => Action::NextScenario,
+        _ => return None,
+    })
+}
+
+/// Every key binding by its full name, for the help overlay.
+pub const BINDINGS: &[(&str, &str)] = &[
+    ("Tab", "next pane"),
+    ("Shift-Tab", "previous pane"),
+    ("Up / k", "move up"),
+    ("Down / j", "move down"),
+    ("Left / h", "collapse (Diagnosis)"),
+    ("Right / l", "expand (Diagnosis)"),
+    ("Enter / Space", "expand or collapse the selected node"),
+    ("r", "re-run every probe on a new connection"),
+    ("e", "export the report (Markdown, redacted) to a file"),
+    ("c", "copy the selected fix command (OSC 52)"),
+    ("s", "next scenario (demo only)"),
+    ("?", "open this help"),
+    ("Esc", "close this help"),
+    ("q / Ctrl-C", "quit"),
+];
+
+pub struct App {
+    pub focus: Pane,
+    pub evidence: Evidence,
+    pub diagnosis: Diagnosis,
+    pub probes: Vec<ProbeRecord>,
+    pub attempts: Vec<QueryAttempt>,
+    pub running: bool,
+    pub started: Instant,
+    pub spinner: usize,
+    pub help: bool,
+    pub message: Option<String>,
+    pub tree: TreeState<String>,
+    pub scroll: [u16; 4],
+    pub scenario: Option<String>,
+    pub no_color: bool,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(no_color: bool, scenario: Option<String>) -> App {
+        let evidence = Evidence::default();
+        App {
+            focus: Pane::Diagnosis,
+            diagnosis: diagnosis::evaluate(&evidence),
+            evidence,
+            probes: vec![],
+            attempts: vec![],
+            running: false,
+            started: Instant::now(),
+            spinner: 0,
+            help: false,
+            message: None,
+            tree: TreeState::default(),
+            scroll: [0; 4],
+            scenario,
+            no_color,
+            quit: false,
+        }
+    }
+
+    /// A new run starts: forget the old evidence.
+    pub fn start_run(&mut self) {
+        self.running = true;
+        self.started = Instant::now();
+        self.probes.clear();
+        self.attempts.clear();
+        self.evidence = Evidence::default();
+        self.diagnosis = diagnosis::evaluate(&self.evidence);
+    }
+
+    pub fn apply(&mut self, ev: Event) {
+        match ev {
+            Event::Probe(r) => match self.probes.iter_mut().find(|p| p.name == r.name) {
+                Some(p) => *p = r,
+                None => self.probes.push(r),
+            },
+            Event::Attempt(a) => self.attempts.push(a),
+            Event::Snapshot(e) => {
+                self.evidence = *e;
+                self.diagnosis = diagnosis::evaluate(&self.evidence);
+                if let Some(q) = &self.evidence.cql {
+                    self.attempts = q.attempts.clone();
+                }
+                if !self.evidence.probes.is_empty() {
+                    self.probes = self.evidence.probes.clone();
+                }
+                if self.tree.selected().is_empty() {
+                    self.tree.select(vec!["f0".to_string()]);
+                    self.tree.open(vec!["f0".to_string()]);
+                }
+            }
+        }
+    }
+
+    pub fn finish_run(&mut self) {
+        self.running = false;
+    }
+
+    pub fn probe_status(&self, name: &str) -> Option<ProbeStatus> {
+        self.probes.iter().find(|p| p.name == name).map(|p| p.status)
+    }
+
+    /// Applies an action that needs no I/O; returns the ones the loop must carry out.
+    pub fn update(&mut self, a: Action) -> Option<Action> {
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::CloseOverlay => self.help = false,
+            Action::NextPane => self.focus = Pane::ALL[(self.focus.index() + 1) % 4],
+            Action::PrevPane => self.focus = Pane::ALL[(self.focus.index() + 3) % 4],
+            Action::Up if self.focus == Pane::Diagnosis => {
+                self.tree.key_up();
+            }
+            Action::Down if self.focus == Pane::Diagnosis => {
+                self.tree.key_down();
+            }
+            Action::Left if self.focus == Pane::Diagnosis => {
+                self.tree.key_left();
+            }
+            Action::Right if self.focus == Pane::Diagnosis => {
+                self.tree.key_right();
+            }
+            Action::Toggle if self.focus == Pane::Diagnosis => {
+                self.tree.toggle_selected();
+            }
+            Action::Up => {
+                let s = &mut self.scroll[self.focus.index()];
+                *s = s.saturating_sub(1);
+            }
+            Action::Down => {
+                let s = &mut self.scroll[self.focus.index()];
+                *s = s.saturating_add(1).min(500);
+            }
+            Action::Left | Action::Right | Action::Toggle => {}
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// The fix command under the Diagnosis selection, else the root finding's first.
+    pub fn selected_command(&self) -> Option<String> {
+        let sel = self.tree.selected();
+        if let Some(last) = sel.last()
+            && let Some(rest) = last.strip_prefix("cmd")
+        {
+            let mut it = rest.split('-');
+            let f: usize = it.next()?.parse().ok()?;
+            let c: usize = it.next()?.parse().ok()?;
+            return self.diagnosis.findings.get(f)?.fix.commands.get(c).cloned();
+        }
+        let fi: usize = sel
+            .first()
+            .and_then(|s| s.strip_prefix('f'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        self.diagnosis.findings.get(fi)?.fix.commands.first().cloned()
+    }
+
+    pub fn footer(&self) -> &'static str {
+        if self.help {
+            return "Esc close help · q quit";
+        }
+        match self.focus {
+            Pane::Diagnosis => {
+                "Tab pane · ↑↓/jk move · ←→/Enter expand · c copy · e export · r re-run · ? help · q quit"
+            }
+            _ => "Tab/Shift-Tab pane · ↑↓/jk scroll · r re-run · e export · ? help · q quit",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyEventKind;
+
+    fn key(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new_with_kind(code, m, KeyEventKind::Press)
+    }
+
+    #[test]
+    fn keys_map_to_actions() {
+        assert_eq!(
+            action_for(key(KeyCode::Char('c'), KeyModifiers::CONTROL), false),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            action_for(key(KeyCode::BackTab, KeyModifiers::SHIFT), false),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(
+            action_for(key(KeyCode::Esc, KeyModifiers::NONE), true),
+            Some(Action::CloseOverlay)
+        );
+        assert_eq!(action_for(key(KeyCode::Tab, KeyModifiers::NONE), true), None);
+        let mut app = App::new(true, None);
+        app.update(Action::NextPane);
+        assert_eq!(app.focus, Pane::Identity);
+        app.update(Action::PrevPane);
+        assert_eq!(app.focus, Pane::Diagnosis);
+        assert!(BINDINGS.iter().any(|(k, _)| *k == "Shift-Tab"));
+        assert!(BINDINGS.iter().any(|(k, _)| k.contains("Ctrl-C")));
+    }
+}

@@ -1,0 +1,195 @@
+//! The interactive face: one event loop (`select!` over keys, engine events, a tick
+//! and SIGTERM) that only ever draws from the app's state. Probes run as a task; the
+//! UI never awaits I/O. Knows how to start runs; knows nothing of how probes work.
+pub mod app;
+pub mod view;
+
+use crate::lab;
+use crate::probe::{self, Event, Io};
+use crate::target::Target;
+use app::{Action, App};
+use base64::Engine as _;
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use std::io::Write;
+use std::time::Duration;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+/// Where the target comes from: fixed flags, or the embedded lab's scenarios (demo).
+pub enum Source {
+    Fixed(Box<Target>),
+    Demo {
+        scenarios: Vec<String>,
+        index: usize,
+        lab: Option<Box<lab::RunningLab>>,
+    },
+}
+
+impl Source {
+    async fn target(&mut self) -> Result<Target, String> {
+        match self {
+            Source::Fixed(t) => Ok((**t).clone()),
+            Source::Demo { scenarios, index, lab } => {
+                *lab = None;
+                let name = scenarios.get(*index).cloned().unwrap_or_else(|| "healthy".into());
+                let running = lab::start(lab::LabOptions {
+                    scenario: name,
+                    dir: std::env::temp_dir().join(format!("keyspaces-doctor-demo-{}", std::process::id())),
+                    listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
+                    allow_non_loopback: false,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+                let t = lab::client::target(&running.descriptor, Duration::from_secs(5));
+                *lab = Some(Box::new(running));
+                Ok(t)
+            }
+        }
+    }
+
+    fn scenario(&self) -> Option<String> {
+        match self {
+            Source::Fixed(_) => None,
+            Source::Demo { scenarios, index, .. } => scenarios.get(*index).cloned(),
+        }
+    }
+}
+
+fn spawn_run(target: Target, tx: UnboundedSender<Event>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let io = Io::real();
+        let total = target.total_timeout;
+        let _ = tokio::time::timeout(total, probe::run(&target, &io, &probe::real_env, Some(tx))).await;
+    })
+}
+
+fn export(app: &App) -> String {
+    let md = crate::report::markdown::render(&app.diagnosis, &app.evidence);
+    let name = format!(
+        "keyspaces-doctor-report-{}.md",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+    );
+    for dir in [std::env::current_dir().ok(), Some(std::env::temp_dir())]
+        .into_iter()
+        .flatten()
+    {
+        let p = dir.join(&name);
+        if std::fs::write(&p, &md).is_ok() {
+            return format!("report written to {}", p.display());
+        }
+    }
+    "could not write the report (no writable directory)".into()
+}
+
+fn copy(app: &App) -> String {
+    match app.selected_command() {
+        Some(cmd) => {
+            let seq = format!(
+                "\x1b]52;c;{}\x07",
+                base64::engine::general_purpose::STANDARD.encode(cmd.as_bytes())
+            );
+            let mut out = std::io::stdout();
+            let _ = out.write_all(seq.as_bytes());
+            let _ = out.flush();
+            format!("copied via OSC 52 (if your terminal allows): {cmd}")
+        }
+        None => "no command selected: move to a '$' line under Fix".into(),
+    }
+}
+
+/// Runs the TUI until the user quits or SIGTERM arrives; the terminal is restored on
+/// every exit path (ratatui's panic hook restores it on panic).
+pub async fn run(mut source: Source, no_color: bool) -> color_eyre::Result<()> {
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut source, no_color).await;
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    source: &mut Source,
+    no_color: bool,
+) -> color_eyre::Result<()> {
+    let mut app = App::new(no_color, source.scenario());
+    let (tx, mut rx) = unbounded_channel::<Event>();
+    let mut events = EventStream::new();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    app.start_run();
+    let mut job: Option<JoinHandle<()>> = match source.target().await {
+        Ok(t) => Some(spawn_run(t, tx.clone())),
+        Err(e) => {
+            app.finish_run();
+            app.message = Some(format!("could not start: {e}"));
+            None
+        }
+    };
+    loop {
+        if app.running && job.as_ref().is_none_or(|j| j.is_finished()) {
+            while let Ok(e) = rx.try_recv() {
+                app.apply(e);
+            }
+            app.finish_run();
+        }
+        terminal.draw(|f| view::draw(f, &mut app))?;
+        let tick = if app.running {
+            Duration::from_millis(120)
+        } else {
+            Duration::from_secs(1)
+        };
+        let running = job.as_ref().is_some_and(|j| !j.is_finished());
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
+                    if let Some(a) = app::action_for(k, app.help)
+                        && let Some(todo) = app.update(a)
+                    {
+                        match todo {
+                            Action::Rerun | Action::NextScenario => {
+                                if let Some(j) = job.take() { j.abort(); }
+                                if todo == Action::NextScenario {
+                                    match source {
+                                        Source::Demo { scenarios, index, .. } => *index = (*index + 1) % scenarios.len().max(1),
+                                        Source::Fixed(_) => {
+                                            app.message = Some("s switches scenarios only in demo".into());
+                                        }
+                                    }
+                                    app.scenario = source.scenario();
+                                }
+                                app.start_run();
+                                app.message = None;
+                                match source.target().await {
+                                    Ok(t) => job = Some(spawn_run(t, tx.clone())),
+                                    Err(e) => {
+                                        app.finish_run();
+                                        app.message = Some(format!("could not start: {e}"));
+                                    }
+                                }
+                            }
+                            Action::Export => app.message = Some(export(&app)),
+                            Action::Copy => app.message = Some(copy(&app)),
+                            _ => {}
+                        }
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => app.quit = true,
+            },
+            Some(e) = rx.recv() => app.apply(e),
+            _ = async { if let Some(j) = job.as_mut() { let _ = j.await; } }, if running => {
+                while let Ok(e) = rx.try_recv() { app.apply(e); }
+                app.finish_run();
+            }
+            _ = tokio::time::sleep(tick) => { app.spinner = app.spinner.wrapping_add(1); }
+            _ = term.recv() => app.quit = true,
+        }
+        if app.quit {
+            break;
+        }
+    }
+    if let Some(j) = job {
+        j.abort();
+    }
+    Ok(())
+}

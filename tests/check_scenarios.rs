@@ -1,0 +1,198 @@
+//! `check` against every lab scenario, run with the scenario's client block: it names
+//! the expected root cause first and exits 1 (`healthy`: ok, exit 0), within its
+//! timeouts, and no output format shows a secret.
+mod common;
+use common::*;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn check_json(scenario: &str) -> (LabProcess, i32, Value, Duration) {
+    let lab = LabProcess::start(scenario);
+    let start = Instant::now();
+    let (code, out, err) = run_check(&lab, &["--json"], None);
+    let took = start.elapsed();
+    let v: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}):\n{out}\nstderr:\n{err}"));
+    assert_eq!(out.trim().lines().count(), 1, "one JSON line: {out}");
+    (lab, code, v, took)
+}
+
+fn expect(scenario: &str, cause: &str) -> Value {
+    let (_lab, code, v, _) = check_json(scenario);
+    assert_eq!(
+        v["causes"][0],
+        cause,
+        "{scenario}: {}",
+        serde_json::to_string_pretty(&v["findings"]).unwrap()
+    );
+    assert_eq!(v["verdict"], "problems");
+    assert_eq!(code, 1, "{scenario}");
+    let root = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "problem")
+        .unwrap()
+        .clone();
+    assert_eq!(root["cause"], cause);
+    assert!(
+        !root["path"].as_array().unwrap().is_empty(),
+        "{scenario}: the root finding carries its path: {root}"
+    );
+    assert!(!root["fix"]["steps"].as_array().unwrap().is_empty());
+    root
+}
+
+#[test]
+fn healthy_is_ok() {
+    let (_lab, code, v, took) = check_json("healthy");
+    assert_eq!(
+        v["verdict"],
+        "ok",
+        "{}",
+        serde_json::to_string_pretty(&v["findings"]).unwrap()
+    );
+    assert_eq!(v["causes"].as_array().unwrap().len(), 0);
+    assert_eq!(code, 0);
+    let probes: Vec<&str> = v["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for p in ["dns", "tcp", "tls", "identity", "cql"] {
+        assert!(probes.contains(&p), "{probes:?}");
+    }
+    assert_eq!(
+        v["evidence"]["cql"]["authenticator"],
+        "com.amazon.helenus.auth.HelenusAuthenticator"
+    );
+    assert_eq!(v["evidence"]["cql"]["peers"], 9);
+    assert!(took < Duration::from_secs(10), "a healthy check is fast: {took:?}");
+}
+
+#[test]
+fn wrong_password() {
+    let f = expect("wrong-password", "invalid-credentials");
+    assert_eq!(f["leaf"], "wrong-password");
+}
+
+#[test]
+fn iam_username() {
+    let f = expect("iam-username", "invalid-credentials");
+    assert_eq!(f["leaf"], "iam-username");
+}
+
+#[test]
+fn password_whitespace() {
+    let f = expect("password-whitespace", "invalid-credentials");
+    assert_eq!(f["leaf"], "password-whitespace");
+}
+
+#[test]
+fn invalid_signature() {
+    let f = expect("invalid-signature", "invalid-credentials");
+    assert_eq!(f["leaf"], "sigv4-bad-secret");
+}
+
+#[test]
+fn expired_session_token() {
+    expect("expired-session-token", "expired-credentials");
+}
+
+#[test]
+fn wrong_signing_region() {
+    let f = expect("wrong-signing-region", "wrong-endpoint");
+    assert_eq!(f["leaf"], "region-mismatch");
+}
+
+#[test]
+fn wrong_port() {
+    let (_lab, code, v, took) = check_json("wrong-port");
+    assert_eq!(v["causes"][0], "wrong-endpoint", "{v}");
+    assert_eq!(code, 1);
+    assert!(
+        took < Duration::from_secs(15),
+        "finishes within the default timeouts: {took:?}"
+    );
+}
+
+#[test]
+fn clock_skew() {
+    expect("clock-skew", "clock-skew");
+}
+
+#[test]
+fn no_permissions() {
+    let f = expect("no-permissions", "missing-permission");
+    assert_eq!(f["leaf"], "no-permissions");
+}
+
+#[test]
+fn missing_select() {
+    let f = expect("missing-select", "missing-permission");
+    assert_eq!(f["leaf"], "action-denied");
+    assert!(f["statement"].is_null());
+    assert!(f["missing"].as_str().unwrap().contains("cassandra:Select"));
+}
+
+#[test]
+fn missing_modify() {
+    let f = expect("missing-modify", "missing-permission");
+    assert_eq!(f["leaf"], "write-denied");
+}
+
+#[test]
+fn explicit_deny() {
+    let f = expect("explicit-deny", "missing-permission");
+    assert_eq!(f["leaf"], "explicit-deny");
+    assert_eq!(f["policy_arn"], "arn:aws:iam::111122223333:policy/GuardRails");
+    assert_eq!(f["statement"]["sid"], "DenyOrdersReads");
+}
+
+#[test]
+fn vpce_no_peers() {
+    let f = expect("vpce-no-peers", "missing-permission");
+    assert_eq!(f["leaf"], "vpce-peers");
+}
+
+#[test]
+fn resource_scoped() {
+    let f = expect("resource-scoped", "resource-scope");
+    assert_eq!(f["leaf"], "other-resource-allowed");
+}
+
+#[test]
+fn system_tables_denied() {
+    let f = expect("system-tables-denied", "resource-scope");
+    assert_eq!(f["leaf"], "system-tables-denied");
+}
+
+#[test]
+fn cross_account_denied() {
+    expect("cross-account-denied", "cross-account");
+}
+
+#[test]
+fn starfield_only_truststore() {
+    let f = expect("starfield-only-truststore", "tls-trust");
+    assert_eq!(f["leaf"], "ca-missing-root");
+}
+
+#[test]
+fn hostname_mismatch() {
+    expect("hostname-mismatch", "tls-hostname");
+}
+
+#[test]
+fn tls_disabled() {
+    let (_lab, code, v, took) = check_json("tls-disabled");
+    assert_eq!(v["causes"][0], "tls-version", "{v}");
+    assert_eq!(code, 1);
+    assert!(took < Duration::from_secs(15), "{took:?}");
+}
+
+#[test]
+fn unknown_table() {
+    expect("unknown-table", "schema");
+}

@@ -1,0 +1,79 @@
+//! Whole-app snapshots of the TUI (ratatui TestBackend + insta) at 80x24 and 140x45,
+//! for `healthy` and failing scenarios, with volatile text (times, ports, keys) filtered.
+use keyspaces_doctor::lab;
+use keyspaces_doctor::probe::{self, Event, Io};
+use keyspaces_doctor::tui::{app::App, view};
+use ratatui::{Terminal, backend::TestBackend};
+use std::time::Duration;
+
+async fn app_for(scenario: &str) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let running = lab::start(lab::LabOptions {
+        scenario: scenario.into(),
+        dir: dir.path().into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allow_non_loopback: false,
+    })
+    .await
+    .unwrap();
+    let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
+    let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
+    let mut app = App::new(true, Some(scenario.into()));
+    app.start_run();
+    app.apply(Event::Snapshot(Box::new(ev)));
+    app.finish_run();
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+const FILTERS: &[(&str, &str)] = &[
+    (r"127\.0\.0\.\d+:\d+", "127.0.0.X:PORT"),
+    (r"amazonaws\.com:\d+", "amazonaws.com:PORT"),
+    (r"\b\d+ ?ms\b", "N ms"),
+    (r"…[A-Z0-9]{4}", "…KEY4"),
+    (r"[+-]\d+ s\b", "±N s"),
+    (r"until [^)│]*\)", "until DATE)"),
+    (r"/tmp/[^ │]*", "/tmp/DIR"),
+    (r"\d+\.\d+s", "N.Ns"),
+];
+
+macro_rules! snap {
+    ($name:ident, $scenario:literal) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let mut app = app_for($scenario).await;
+            let small = render(&mut app, 80, 24);
+            let large = render(&mut app, 140, 45);
+            let mut settings = insta::Settings::clone_current();
+            for (re, with) in FILTERS {
+                settings.add_filter(re, *with);
+            }
+            settings.bind(|| {
+                insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), small);
+                insta::assert_snapshot!(concat!(stringify!($name), "_140x45"), large);
+            });
+        }
+    };
+}
+
+snap!(healthy, "healthy");
+snap!(missing_select, "missing-select");
+snap!(wrong_password, "wrong-password");
+snap!(starfield_only_truststore, "starfield-only-truststore");
+snap!(hostname_mismatch, "hostname-mismatch");
+snap!(expired_session_token, "expired-session-token");
+snap!(explicit_deny, "explicit-deny");
+snap!(wrong_port, "wrong-port");
+
+#[test]
+fn resize_never_panics() {
+    let mut app = App::new(false, None);
+    for (w, h) in [(1, 1), (5, 2), (20, 5), (80, 24), (300, 100), (119, 29), (120, 30)] {
+        let _ = render(&mut app, w, h);
+    }
+}
