@@ -70,12 +70,29 @@ fn feature_name(f: &AwsCredentialFeature) -> &'static str {
 pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: &SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> AwsError {
+    // Some endpoints (proxies, emulators) answer in an XML shape the SDK does not
+    // parse; read <Code> and <Message> from the raw body then.
+    let body = e
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .map(|b| String::from_utf8_lossy(b).to_string())
+        .unwrap_or_default();
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find(&format!("</{name}>"))? + start;
+        Some(body[start..end].trim().to_string())
+    };
     AwsError {
-        code: e.code().map(str::to_string),
+        code: e.code().map(str::to_string).or_else(|| tag("Code")),
         message: e
             .message()
             .map(str::to_string)
-            .unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(e).to_string()),
+            .or_else(|| tag("Message"))
+            .unwrap_or_else(|| {
+                let full = aws_smithy_types::error::display::DisplayErrorContext(e).to_string();
+                full.chars().take(300).collect()
+            }),
         http_status: e.raw_response().map(|r| r.status().as_u16()),
     }
 }

@@ -1,0 +1,289 @@
+//! `check`'s probes against real peers: TLS verdicts per trust source with real
+//! handshakes, the identity probe against moto, usage errors, and no secret in any
+//! output format even at RUST_LOG=trace.
+mod common;
+use common::*;
+use keyspaces_doctor::evidence::{TrustSource, VerifyProblem};
+use keyspaces_doctor::lab;
+use keyspaces_doctor::probe::{self, Io, io::SystemRoots};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct FixedRoots(Vec<CertificateDer<'static>>);
+
+impl SystemRoots for FixedRoots {
+    fn load(&self) -> (Vec<CertificateDer<'static>>, String) {
+        (self.0.clone(), "a fake system store".into())
+    }
+}
+
+fn pem_certs(path: &str) -> Vec<CertificateDer<'static>> {
+    let b = std::fs::read(path).unwrap();
+    CertificateDer::pem_slice_iter(&b).map(Result::unwrap).collect()
+}
+
+async fn tls_verdicts(
+    scenario: &str,
+    ca: &str,
+    system: Vec<CertificateDer<'static>>,
+) -> Vec<(TrustSource, bool, Option<VerifyProblem>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let running = lab::start(lab::LabOptions {
+        scenario: scenario.into(),
+        dir: dir.path().into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allow_non_loopback: false,
+    })
+    .await
+    .unwrap();
+    let mut target = lab::client::target(&running.descriptor, Duration::from_secs(5));
+    let ca_path = dir.path().join(ca);
+    target.ca_roots = pem_certs(ca_path.to_str().unwrap());
+    target.ca_file = Some(ca_path);
+    let mut io = Io::real();
+    io.system_roots = Arc::new(FixedRoots(system));
+    let ev = probe::run(&target, &io, &|_| None, None).await;
+    ev.tls
+        .unwrap()
+        .verdicts
+        .into_iter()
+        .map(|v| (v.source, v.verified, v.problem))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_verdicts_per_trust_source() {
+    // The user's bundle holds the serving root; the system store and the five Keyspaces roots do not.
+    let v = tls_verdicts("healthy", "ca.pem", vec![]).await;
+    assert_eq!(v[0], (TrustSource::CaFile, true, None));
+    assert_eq!(v[1].0, TrustSource::System);
+    assert!(!v[1].1);
+    assert_eq!(
+        v[2],
+        (TrustSource::KeyspacesRoots, false, Some(VerifyProblem::UnknownIssuer))
+    );
+    // A bundle lacking the serving root (Starfield only, server on the ATS-like chain).
+    let v = tls_verdicts("healthy", "starfield-only.pem", vec![]).await;
+    assert_eq!(v[0], (TrustSource::CaFile, false, Some(VerifyProblem::UnknownIssuer)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_store_verdict_uses_the_injected_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = lab::start(lab::LabOptions {
+        scenario: "healthy".into(),
+        dir: dir.path().into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allow_non_loopback: false,
+    })
+    .await
+    .unwrap();
+    let bundle = pem_certs(&running.descriptor.ca_file);
+    drop(running);
+    let v = tls_verdicts("healthy", "ca.pem", bundle).await;
+    // A different lab run has a different CA: the stale store must not verify it.
+    assert!(!v[1].1, "{v:?}");
+}
+
+#[test]
+fn no_secret_in_any_output_even_at_trace() {
+    for scenario in [
+        "healthy",
+        "wrong-password",
+        "password-whitespace",
+        "expired-session-token",
+        "invalid-signature",
+        "missing-select",
+    ] {
+        let lab = LabProcess::start(scenario);
+        let secrets = lab_secrets(&lab);
+        assert!(!secrets.is_empty(), "{scenario} has secrets to look for");
+        for fmt in [&[][..], &["--json"][..], &["--markdown"][..]] {
+            let (_, out, err) = run_check(&lab, fmt, Some("trace"));
+            assert!(!out.trim().is_empty());
+            for s in &secrets {
+                assert!(!out.contains(s.as_str()), "{scenario} {fmt:?}: a secret is on stdout");
+                assert!(!err.contains(s.as_str()), "{scenario} {fmt:?}: a secret is in the logs");
+            }
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let bad_rc = dir.path().join("cqlshrc");
+    std::fs::write(&bad_rc, "[connection]\nhostname cassandra.us-east-1.amazonaws.com\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["check".into(), "--bogus".into()], "--bogus"),
+        (vec!["check".into(), "--port".into(), "ninety".into()], "ninety"),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--ca-file".into(),
+                "/nonexistent.pem".into(),
+            ],
+            "/nonexistent.pem",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--ca-file".into(),
+                empty.display().to_string(),
+            ],
+            "no certificate",
+        ),
+        (
+            vec!["check".into(), "--cqlshrc".into(), bad_rc.display().to_string()],
+            ":2:",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--timeout".into(),
+                "soon".into(),
+            ],
+            "soon",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(bin())
+            .args(&args)
+            .env("HOME", dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// A free loopback port (bound then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Moto(std::process::Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn identity_probe_against_moto() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _moto = Moto(
+        Command::new(peers_bin().join("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "2")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts"),
+    );
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let aws = |args: &[&str]| {
+        aws_cli(
+            args,
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+        )
+    };
+    let out = aws(&["iam", "create-user", "--user-name", "doctor", "--endpoint-url", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = aws(&[
+        "iam",
+        "create-access-key",
+        "--user-name",
+        "doctor",
+        "--endpoint-url",
+        &url,
+        "--output",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
+    let secret = key["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string();
+    let closed = free_port();
+    let check = |id: &str, secret: &str| -> serde_json::Value {
+        let out = Command::new(bin())
+            .args([
+                "check",
+                "--json",
+                "--host",
+                "cassandra.us-east-1.amazonaws.com",
+                "--port",
+                &closed.to_string(),
+            ])
+            .args([
+                "--resolve",
+                "cassandra.us-east-1.amazonaws.com:127.0.0.1",
+                "--sts-endpoint",
+                &url,
+                "--aws-endpoint-url",
+                &url,
+            ])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    };
+    let v = check(&id, &secret);
+    assert_eq!(
+        v["evidence"]["identity"]["caller"]["arn"], "arn:aws:iam::123456789012:user/doctor",
+        "{}",
+        v["evidence"]["identity"]
+    );
+    let v = check(&id, "wrong-secret-wrong-secret-wrong-secret0");
+    assert_eq!(
+        v["evidence"]["identity"]["sts_error"]["code"], "SignatureDoesNotMatch",
+        "{}",
+        v["evidence"]["identity"]
+    );
+    let v = check("AKIAUNKNOWNUNKNOWN00", &secret);
+    assert_eq!(
+        v["evidence"]["identity"]["sts_error"]["code"], "InvalidClientTokenId",
+        "{}",
+        v["evidence"]["identity"]
+    );
+    assert_eq!(
+        v["causes"][0], "wrong-endpoint",
+        "port refused is named first: {}",
+        v["causes"]
+    );
+}
