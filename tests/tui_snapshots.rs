@@ -35,11 +35,16 @@ const FILTERS: &[(&str, &str)] = &[
     (r"127\.0\.0\.\d+:\d+", "127.0.0.X:PORT"),
     (r"amazonaws\.com:\d+", "amazonaws.com:PORT"),
     (r"\b\d+ ?ms\b", "N ms"),
+    (r"\b[1-6]\d{4}\b", "PORT"),
     (r"…[A-Z0-9]{4}", "…KEY4"),
     (r"[+-]\d+ s\b", "±N s"),
     (r"until [^)│]*\)", "until DATE)"),
     (r"/tmp/[^ │]*", "/tmp/DIR"),
     (r"\d+\.\d+s", "N.Ns"),
+    // Filtered values change widths: fold the padding before a border.
+    (r" +│", " │"),
+    (r"─+┐", "─┐"),
+    (r"─+┘", "─┘"),
 ];
 
 macro_rules! snap {
@@ -75,5 +80,46 @@ fn resize_never_panics() {
     let mut app = App::new(false, None);
     for (w, h) in [(1, 1), (5, 2), (20, 5), (80, 24), (300, 100), (119, 29), (120, 30)] {
         let _ = render(&mut app, w, h);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exported_report_and_screens_hold_no_secret() {
+    for scenario in [
+        "wrong-password",
+        "password-whitespace",
+        "expired-session-token",
+        "healthy",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let running = lab::start(lab::LabOptions {
+            scenario: scenario.into(),
+            dir: dir.path().into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            allow_non_loopback: false,
+        })
+        .await
+        .unwrap();
+        let c = &running.descriptor.client;
+        let secrets: Vec<String> = [&c.password, &c.secret_access_key, &c.session_token]
+            .into_iter()
+            .flatten()
+            .map(|s| s.trim().to_string())
+            .collect();
+        assert!(!secrets.is_empty());
+        let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
+        let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
+        let mut app = App::new(true, None);
+        app.apply(Event::Snapshot(Box::new(ev)));
+        let md = keyspaces_doctor::tui::export_markdown(&app);
+        let screens = format!("{}{}", render(&mut app, 80, 24), render(&mut app, 140, 45));
+        for s in &secrets {
+            assert!(!md.contains(s.as_str()), "{scenario}: secret in the exported report");
+            assert!(!screens.contains(s.as_str()), "{scenario}: secret on screen");
+        }
+        assert!(
+            !format!("{target:?}").contains(secrets[0].as_str()),
+            "{scenario}: Debug of the target"
+        );
     }
 }

@@ -139,3 +139,84 @@ fn keys_stay_responsive_while_a_probe_hangs() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", Duration::from_secs(10));
 }
+
+fn pid_of(pattern: &str) -> u32 {
+    let out = Command::new("pgrep").args(["-f", pattern]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .next()
+        .unwrap_or_else(|| panic!("no process matches {pattern}"))
+}
+
+/// utime + stime in clock ticks, from /proc.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = stat.rsplit_once(')').unwrap().1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn idle_tui_uses_no_measurable_cpu_and_exports_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("cd {} && {}", dir.path().display(), demo("unknown-table"));
+    let t = Tmux::start("kd-idle", 100, 30, &cmd);
+    t.wait_for("schema", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = pid_of("demo --scenario unknown-table");
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(4));
+    let used = cpu_ticks(pid) - before;
+    // 100 ticks a second: a busy loop would burn ~400; redrawing once a second costs ~0-3.
+    assert!(used <= 20, "idle TUI used {used} ticks in 4 s");
+    t.keys(&["e"]);
+    let s = t.wait_for("report written to", Duration::from_secs(10));
+    assert!(
+        s.contains(&dir.path().display().to_string()[..20.min(dir.path().display().to_string().len())]),
+        "{s}"
+    );
+    let report = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("keyspaces-doctor-report-"))
+        .expect("the exported report exists");
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    assert!(text.starts_with("# keyspaces-doctor report"));
+    assert!(text.contains("unknown-table") || text.contains("schema"));
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+}
+
+#[test]
+fn train_scores_a_wrong_and_a_right_answer() {
+    let bin = common::bin();
+    let t = Tmux::start(
+        "kd-train",
+        120,
+        50,
+        &format!(
+            "{} train --scenario wrong-password --count 1 --score-line; echo EXIT=$?",
+            bin.display()
+        ),
+    );
+    t.wait_for("Your answer", Duration::from_secs(30));
+    t.keys(&["tls-trust", "Enter"]);
+    let s = t.wait_for("train score: 0/1", Duration::from_secs(20));
+    assert!(s.contains("✗ Wrong") && s.contains("it is invalid-credentials"), "{s}");
+    assert!(s.contains("Path:") && s.contains("Fix:"), "{s}");
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+    t.keys(&["clear", "Enter"]);
+    t.keys(&[
+        &format!(
+            "{} train --scenario wrong-password --count 1 --score-line; echo EXIT=$?",
+            bin.display()
+        ),
+        "Enter",
+    ]);
+    t.wait_for("Your answer", Duration::from_secs(30));
+    t.keys(&["1", "Enter"]);
+    let s = t.wait_for("train score: 1/1", Duration::from_secs(20));
+    assert!(s.contains("✓ Right"), "{s}");
+    assert!(s.contains("Path:") && s.contains("Fix:"), "{s}");
+}

@@ -64,8 +64,13 @@ fn spawn_run(target: Target, tx: UnboundedSender<Event>) -> JoinHandle<()> {
     })
 }
 
+/// The report `e` exports: Markdown of the current evidence (it holds no secret).
+pub fn export_markdown(app: &App) -> String {
+    crate::report::markdown::render(&app.diagnosis, &app.evidence)
+}
+
 fn export(app: &App) -> String {
-    let md = crate::report::markdown::render(&app.diagnosis, &app.evidence);
+    let md = export_markdown(app);
     let name = format!(
         "keyspaces-doctor-report-{}.md",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")

@@ -41,10 +41,13 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     let [status, body, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_status(f, app, status);
-    f.render_widget(
-        Paragraph::new(app.footer()).style(Style::default().add_modifier(Modifier::DIM)),
-        footer,
-    );
+    match &app.message {
+        Some(m) => f.render_widget(Paragraph::new(format!("{m} · ? help · q quit")), footer),
+        None => f.render_widget(
+            Paragraph::new(app.footer()).style(Style::default().add_modifier(Modifier::DIM)),
+            footer,
+        ),
+    }
     if area.width >= 120 && area.height >= 30 {
         let [top, bottom] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
         let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
@@ -99,9 +102,6 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             app.diagnosis.headline(),
             style.add_modifier(Modifier::BOLD),
         ));
-    }
-    if let Some(m) = &app.message {
-        spans.push(Span::raw(format!("  · {m}")));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
