@@ -10,8 +10,11 @@ use std::path::PathBuf;
     version,
     about = "Finds which misconfiguration breaks an Amazon Keyspaces connection (authentication, permissions, TLS) and how to fix it"
 )]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, disable_version_flag = true)]
 pub struct Cli {
+    /// Print the version and the fingerprints of the embedded Keyspaces roots.
+    #[arg(short = 'V', long)]
+    pub version: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// With no subcommand: the interactive TUI on this target (cqlshrc and the AWS chain fill the rest).
@@ -30,6 +33,13 @@ pub enum Command {
     Demo(DemoArgs),
     /// A quiz for new staff: guess the cause from what a failing application shows.
     Train(TrainArgs),
+    /// Print shell completions for bash, zsh or fish.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Serve a faithful local Amazon Keyspaces (CQL v4 over TLS, SigV4, IAM denials, STS) for one scenario.
     Lab(LabArgs),
 }

@@ -8,6 +8,27 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.version {
+        println!("{}", version_text());
+        return ExitCode::SUCCESS;
+    }
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "keyspaces-doctor", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            if clap_mangen::Man::new(cmd).render(&mut out).is_err() {
+                return ExitCode::from(1);
+            }
+            let _ = std::io::stdout().write_all(&out);
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let _ = color_eyre::install();
     let tui = matches!(cli.command, None | Some(Command::Demo(_)));
     logging::init(match (tui, std::env::var_os("RUST_LOG")) {
@@ -27,6 +48,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => rt.block_on(run_check(args)),
         Some(Command::Explain(args)) => run_explain(args),
         Some(Command::Demo(args)) => rt.block_on(run_demo(args)),
+        Some(Command::Completions { .. }) | Some(Command::Man) => ExitCode::SUCCESS,
         Some(Command::Train(args)) => rt.block_on(run_train(args)),
         None => rt.block_on(run_tui(cli.target)),
     }
@@ -216,4 +238,16 @@ async fn run_train(args: TrainArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn version_text() -> String {
+    use sha2::{Digest, Sha256};
+    let mut s = format!(
+        "keyspaces-doctor {}\nembedded roots (SHA-256):",
+        env!("CARGO_PKG_VERSION")
+    );
+    for (name, der) in keyspaces_doctor::probe::trust::keyspaces_roots() {
+        s.push_str(&format!("\n  {name}: {}", hex::encode(Sha256::digest(der.as_ref()))));
+    }
+    s
 }

@@ -196,3 +196,19 @@ fn tls_disabled() {
 fn unknown_table() {
     expect("unknown-table", "schema");
 }
+
+#[test]
+fn boundary_deny() {
+    let f = expect("boundary-deny", "missing-permission");
+    assert_eq!(f["leaf"], "boundary-deny");
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("permission boundary"),
+        "{}",
+        f["title"]
+    );
+    assert_eq!(f["policy_arn"], "arn:aws:iam::111122223333:policy/WriteOnlyBoundary");
+}

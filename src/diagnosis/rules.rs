@@ -394,7 +394,7 @@ fn path_rules(c: &mut Ctx<'_>) {
                 path,
                 &[],
             ),
-            TlsOutcome::Closed | TlsOutcome::NotTls { .. } => c.add(
+            TlsOutcome::Closed | TlsOutcome::NotTls { .. } | TlsOutcome::Failed { .. } => c.add(
                 "tls-closed",
                 rank::ENDPOINT,
                 vec![format!("the TLS handshake ended: {:?}", t.outcome)],
@@ -532,6 +532,23 @@ fn identity_rules(c: &mut Ctx<'_>) {
             ],
             &[],
         );
+        let caller_account = id
+            .caller
+            .as_ref()
+            .map(|c| c.account.clone())
+            .unwrap_or_else(|| "<caller-account-id>".into());
+        if let Some(f) = c.out.iter_mut().find(|f| f.leaf == "assume-role-denied") {
+            f.missing = Some(format!(
+                "a trust-policy statement on {} that lets account {caller_account} assume it (and sts:AssumeRole in the caller's own policy)",
+                a.role_arn
+            ));
+            f.statement = Some(serde_json::json!({
+                "sid": "TrustCallerAccount",
+                "json": {"Sid": "TrustCallerAccount", "Effect": "Allow",
+                         "Principal": {"AWS": format!("arn:aws:iam::{caller_account}:root")},
+                         "Action": "sts:AssumeRole"}
+            }));
+        }
     }
     let offset = id.clock_offset_secs.unwrap_or(0);
     let sts = sts_code(ev);
@@ -586,6 +603,25 @@ fn identity_rules(c: &mut Ctx<'_>) {
             vec![step("Is a session token paired with a long-term key?", "yes")],
             &[],
         );
+    }
+    if let Some(e) = &id.sts_error
+        && e.code.is_none()
+        && sigv4
+    {
+        let what = match e.http_status {
+            Some(st) if st >= 500 => format!("STS answered {st}"),
+            Some(st) => format!("STS answered with a body that is not STS XML (HTTP {st})"),
+            None => "STS could not be reached".to_string(),
+        };
+        if e.http_status.is_some() {
+            c.add(
+                "sts-unusable",
+                rank::CREDENTIALS + 1,
+                vec![format!("{what}: {}", e.message.chars().take(200).collect::<String>())],
+                vec![step("Does STS answer GetCallerIdentity with STS XML?", "no")],
+                &[],
+            );
+        }
     }
     if let Some((code, msg)) = sts
         && !time_msg
@@ -800,10 +836,79 @@ fn denial_finding(c: &mut Ctx<'_>, a: &QueryAttempt, message: &str, write: bool)
     }
 }
 
+/// 0x2100 at authentication: the principal holds no Keyspaces permission at all.
+fn no_permissions(
+    c: &mut Ctx<'_>,
+    rank: u32,
+    evidence: Vec<String>,
+    path: Vec<PathStep>,
+    extra: &[(&'static str, String)],
+) {
+    c.add("no-permissions", rank, evidence, path, extra);
+    let action = if c.ev.target.probe_writes {
+        "cassandra:Modify"
+    } else {
+        "cassandra:Select"
+    };
+    let lp = least_privilege(action, &c.vars["resource"], &c.vars["region"], &c.vars["account"]);
+    let resource = c.vars["resource"].clone();
+    if let Some(f) = c.out.iter_mut().find(|f| f.leaf == "no-permissions") {
+        f.least_privilege_policy = Some(lp);
+        f.missing = Some(format!("any cassandra: action; at least {action} on {resource}"));
+    }
+}
+
 fn cql_rules(c: &mut Ctx<'_>) {
     let ev = c.ev;
     let Some(q) = &ev.cql else { return };
     let sigv4 = ev.target.auth == "sigv4";
+    if let Some(e) = &q.connection_error {
+        let protocol = [
+            "exceeds the limit",
+            "is malformed",
+            "unknown opcode",
+            "answered OPTIONS with",
+            "answered STARTUP with",
+        ];
+        if protocol.iter().any(|p| e.contains(p)) {
+            c.add(
+                "server-protocol-violation",
+                rank::ENDPOINT,
+                vec![e.clone()],
+                vec![step(
+                    "Does the peer answer CQL OPTIONS like Keyspaces?",
+                    "no: a protocol violation",
+                )],
+                &[],
+            );
+        } else if e.contains("no answer to the CQL OPTIONS") && ev.target.tls {
+            c.add(
+                "cql-no-answer",
+                rank::ENDPOINT,
+                vec![e.clone()],
+                vec![step(
+                    "Does the peer answer CQL OPTIONS like Keyspaces?",
+                    "no answer within the timeout",
+                )],
+                &[],
+            );
+        }
+    }
+    if let Some(m) = q
+        .auth
+        .as_ref()
+        .and_then(|a| a.message.as_ref())
+        .filter(|m| m.contains("challenge is unusable"))
+    {
+        c.add(
+            "server-protocol-violation",
+            rank::ENDPOINT,
+            vec![m.clone()],
+            vec![step("Is the server's SigV4 challenge a 32-character nonce?", "no")],
+            &[],
+        );
+        return;
+    }
     if let Some(a) = &q.auth
         && !a.ok
     {
@@ -824,8 +929,8 @@ fn cql_rules(c: &mut Ctx<'_>) {
             ),
         );
         match a.code {
-            Some(0x2100) => c.add(
-                "no-permissions",
+            Some(0x2100) => no_permissions(
+                c,
                 rank::NO_PERMISSIONS,
                 vec![server],
                 vec![path0, step("Does the principal hold any Keyspaces permission?", "no")],
@@ -899,16 +1004,29 @@ fn cql_rules(c: &mut Ctx<'_>) {
         };
         let system = a.statement.contains("system.") || a.statement.contains("system_schema.");
         match *code {
-            0x2100 if system => c.add(
-                "system-tables-denied",
-                rank::SYSTEM_SCOPE,
-                vec![format!("{} → 0x2100: {message}", a.statement)],
-                vec![
-                    step("Did CQL authentication succeed?", "yes"),
-                    step("Can the driver read the system tables?", "no: 0x2100"),
-                ],
-                &[],
-            ),
+            0x2100 if system => {
+                c.add(
+                    "system-tables-denied",
+                    rank::SYSTEM_SCOPE,
+                    vec![format!("{} → 0x2100: {message}", a.statement)],
+                    vec![
+                        step("Did CQL authentication succeed?", "yes"),
+                        step("Can the driver read the system tables?", "no: 0x2100"),
+                    ],
+                    &[],
+                );
+                let lp = least_privilege(
+                    "cassandra:Select",
+                    &c.vars["resource"],
+                    &c.vars["region"],
+                    &c.vars["account"],
+                );
+                if let Some(f) = c.out.iter_mut().find(|f| f.leaf == "system-tables-denied") {
+                    f.least_privilege_policy.get_or_insert(lp);
+                    f.missing
+                        .get_or_insert_with(|| "cassandra:Select on /keyspace/system*".into());
+                }
+            }
             0x2100 if a.operation.starts_with("write probe") => denial_finding(c, a, message, true),
             0x2100 if a.operation == "read table" => denial_finding(c, a, message, false),
             0x2200 if message.contains("unconfigured table") || message.contains("unconfigured keyspace") => {

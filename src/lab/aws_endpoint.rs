@@ -2,6 +2,7 @@
 //! with every request's SigV4 signature verified over exactly the headers it signed,
 //! answering AWS's error codes and texts, and a `Date` from the lab's clock.
 //! Owns the HTTP surface only; identities and decisions come from the world.
+use super::scenario::Misbehavior;
 use super::world::{Identity, KeyProblem, World};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -17,7 +18,7 @@ use tokio::net::TcpListener;
 const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 const MAX_BODY: usize = 64 * 1024;
 
-pub async fn serve(listener: TcpListener, world: Arc<World>) {
+pub async fn serve(listener: TcpListener, world: Arc<World>, misbehave: Option<Misbehavior>) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
@@ -26,7 +27,24 @@ pub async fn serve(listener: TcpListener, world: Arc<World>) {
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
                 let world = world.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(req, &world).await) }
+                async move {
+                    let resp = match misbehave {
+                        Some(Misbehavior::StsMalformed) => Response::builder()
+                            .status(200)
+                            .header("content-type", "text/xml")
+                            .body(Full::new(Bytes::from_static(
+                                b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>",
+                            )))
+                            .unwrap_or_default(),
+                        Some(Misbehavior::Sts5xx) => Response::builder()
+                            .status(503)
+                            .header("content-type", "text/plain")
+                            .body(Full::new(Bytes::from_static(b"Service Unavailable")))
+                            .unwrap_or_default(),
+                        _ => handle(req, &world).await,
+                    };
+                    Ok::<_, std::convert::Infallible>(resp)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tcp), svc)
@@ -301,6 +319,8 @@ fn authenticate(
 }
 
 const IAM_ACTIONS: &[&str] = &[
+    "PutUserPolicy",
+    "GetUserPolicy",
     "GetUser",
     "ListAttachedUserPolicies",
     "ListUserPolicies",
@@ -364,6 +384,55 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
         .cloned()
         .unwrap_or_else(|| caller.arn.rsplit('/').next().unwrap_or_default().to_string());
     match action {
+        "PutUserPolicy" | "GetUserPolicy" => {
+            let (arn, _, _) = own("user", &user).ok_or_else(|| {
+                aws_error(
+                    404,
+                    "NoSuchEntity",
+                    format!("The user with name {user} cannot be found."),
+                )
+            })?;
+            let name = params.get("PolicyName").cloned().unwrap_or_default();
+            if action == "GetUserPolicy" {
+                if !may_read(&arn) {
+                    return Err(denied(&arn));
+                }
+                let p = world
+                    .added_policies(&arn)
+                    .into_iter()
+                    .find(|p| p.arn.ends_with(&format!(" {name}")))
+                    .ok_or_else(|| {
+                        aws_error(
+                            404,
+                            "NoSuchEntity",
+                            format!("The user policy with name {name} cannot be found."),
+                        )
+                    })?;
+                let doc = serde_json::to_string(&p.document).unwrap_or_default();
+                return Ok(iam_wrap(
+                    action,
+                    &format!(
+                        "    <UserName>{user}</UserName>\n    <PolicyName>{name}</PolicyName>\n    <PolicyDocument>{}</PolicyDocument>",
+                        utf8_percent_encode(&doc, URI_ENCODE)
+                    ),
+                ));
+            }
+            if !caller.decide("iam:PutUserPolicy", &arn).is_allowed() {
+                return Err(denied(&arn));
+            }
+            let doc: crate::iam::PolicyDocument = params
+                .get("PolicyDocument")
+                .and_then(|d| serde_json::from_str(d).ok())
+                .ok_or_else(|| {
+                    aws_error(
+                        400,
+                        "MalformedPolicyDocument",
+                        "The policy document is not valid JSON for an IAM policy",
+                    )
+                })?;
+            world.put_user_policy(&arn, &name, doc);
+            Ok(iam_wrap(action, ""))
+        }
         "GetUser" | "ListAttachedUserPolicies" | "ListUserPolicies" | "ListGroupsForUser" => {
             let (arn, policies, boundary) = own("user", &user).ok_or_else(|| {
                 aws_error(
@@ -391,7 +460,16 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
                         .collect::<String>()
                 ),
                 "ListGroupsForUser" => "    <Groups/>\n    <IsTruncated>false</IsTruncated>".to_string(),
-                _ => format!("    <PolicyNames>{}</PolicyNames>\n    <IsTruncated>false</IsTruncated>", members(&[])),
+                _ => format!(
+                    "    <PolicyNames>{}</PolicyNames>\n    <IsTruncated>false</IsTruncated>",
+                    members(
+                        &world
+                            .added_policies(&arn)
+                            .iter()
+                            .map(|p| p.arn.rsplit(' ').next().unwrap_or_default().to_string())
+                            .collect::<Vec<_>>()
+                    )
+                ),
             };
             Ok(iam_wrap(action, &inner))
         }

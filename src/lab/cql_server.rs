@@ -1,6 +1,7 @@
 //! The lab's CQL endpoint: TLS on every node address, the HelenusAuthenticator
 //! handshake (PLAIN and SigV4), per-statement IAM authorization, and statement
 //! execution over the store. Owns connections; the IAM world and the data are shared.
+use super::scenario::Misbehavior;
 use super::statement::{self, Condition, Selection, Statement, Term};
 use super::store::{Rows, Store, SystemView};
 use super::world::{ACCOUNT, Identity, REGION, World};
@@ -35,6 +36,7 @@ pub mod code {
 
 /// Everything the connections share.
 pub struct CqlShared {
+    pub misbehave: Option<Misbehavior>,
     pub world: Arc<World>,
     pub store: Store,
     pub nodes: Vec<IpAddr>,
@@ -44,6 +46,7 @@ pub struct CqlShared {
 impl CqlShared {
     pub fn new(world: Arc<World>, store: Store, nodes: Vec<IpAddr>) -> Self {
         CqlShared {
+            misbehave: None,
             world,
             store,
             nodes,
@@ -110,10 +113,71 @@ async fn handle(
         hold_silently(tcp).await;
         return Ok(());
     }
+    if shared.misbehave == Some(Misbehavior::CloseMidHandshake) {
+        let mut hello = [0u8; 64];
+        use tokio::io::AsyncReadExt;
+        let mut tcp = tcp;
+        let _ = tcp.read(&mut hello).await;
+        return Ok(());
+    }
     let tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
         .await
         .map_err(|_| FrameError::Closed)??;
-    Connection::new(shared, local).run(tls).await
+    let mut tls = tls;
+    match shared.misbehave {
+        Some(Misbehavior::GarbageAfterHandshake) => {
+            let junk: Vec<u8> = (0..64).map(|_| rand::random::<u8>() | 0x40).collect();
+            tls.write_all(&junk).await?;
+            tls.flush().await?;
+            hold_silently_tls(tls).await;
+            Ok(())
+        }
+        Some(Misbehavior::HugeFrame) => {
+            let _ = frame::read_frame(&mut tls, MAX_REQUEST).await;
+            let mut header = encode_frame(frame::RESPONSE_FLAG | frame::PROTOCOL_V4, 0, 0, Opcode::Supported, &[]);
+            header[5..9].copy_from_slice(&0x7fff_fff0i32.to_be_bytes());
+            tls.write_all(&header).await?;
+            tls.flush().await?;
+            hold_silently_tls(tls).await;
+            Ok(())
+        }
+        Some(Misbehavior::SilentAfterHandshake) => {
+            hold_silently_tls(tls).await;
+            Ok(())
+        }
+        Some(Misbehavior::Drip) => {
+            let f = frame::read_frame(&mut tls, MAX_REQUEST).await?;
+            let mut w = BodyWriter::new();
+            w.string_multimap(&[("CQL_VERSION", &["3.4.4"]), ("COMPRESSION", &[])]);
+            let bytes = encode_frame(
+                frame::RESPONSE_FLAG | frame::PROTOCOL_V4,
+                0,
+                f.stream,
+                Opcode::Supported,
+                &w.buf,
+            );
+            for b in bytes {
+                tls.write_all(&[b]).await?;
+                tls.flush().await?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Ok(())
+        }
+        _ => Connection::new(shared, local).run(tls).await,
+    }
+}
+
+async fn hold_silently_tls<S: AsyncRead + Unpin>(mut s: S) {
+    use tokio::io::AsyncReadExt;
+    let mut sink = [0u8; 1024];
+    let _ = tokio::time::timeout(Duration::from_secs(600), async {
+        while let Ok(n) = s.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 enum Sasl {
@@ -294,8 +358,13 @@ impl Connection {
                     let mut rng = rand::rng();
                     (0..16).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
                 };
+                let challenge = match self.shared.misbehave {
+                    Some(Misbehavior::ChallengeWithoutNonce) => "realm=keyspaces".to_string(),
+                    Some(Misbehavior::ChallengeShortNonce) => "nonce=abc123".to_string(),
+                    _ => format!("nonce={nonce}"),
+                };
                 let mut w = BodyWriter::new();
-                w.bytes(Some(format!("nonce={nonce}").as_bytes()));
+                w.bytes(Some(challenge.as_bytes()));
                 self.sasl = Sasl::AwaitSignature(nonce);
                 Ok((Opcode::AuthChallenge, w.into_inner()))
             }

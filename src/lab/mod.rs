@@ -223,11 +223,9 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
             .with_no_client_auth()
             .with_single_cert(pki.chain.clone(), pki.key.clone_key())?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
-    let shared = Arc::new(cql_server::CqlShared::new(
-        world.clone(),
-        store::Store::new(KEYSPACE, TABLE, OTHER_TABLE),
-        nodes,
-    ));
+    let mut shared = cql_server::CqlShared::new(world.clone(), store::Store::new(KEYSPACE, TABLE, OTHER_TABLE), nodes);
+    shared.misbehave = scenario.server.misbehave;
+    let shared = Arc::new(shared);
     let mut tasks = Vec::new();
     for l in listeners {
         tasks.push(tokio::spawn(cql_server::serve(l, acceptor.clone(), shared.clone())));
@@ -237,7 +235,11 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         addr: opts.listen,
         source,
     })?;
-    tasks.push(tokio::spawn(aws_endpoint::serve(sts_listener, world.clone())));
+    tasks.push(tokio::spawn(aws_endpoint::serve(
+        sts_listener,
+        world.clone(),
+        scenario.server.misbehave,
+    )));
     let silent_port = if scenario.server.silent_port {
         let l = bind(SocketAddr::new(opts.listen.ip(), 0)).await?;
         let port = l.local_addr().map(|a| a.port()).unwrap_or(0);

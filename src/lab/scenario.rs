@@ -37,6 +37,34 @@ pub struct ServerSpec {
     /// Open a second port that accepts TCP and never sends a byte.
     #[serde(default)]
     pub silent_port: bool,
+    /// Misbehave on purpose (hostile-server scenarios).
+    #[serde(default)]
+    pub misbehave: Option<Misbehavior>,
+}
+
+/// Ways a hostile or broken server misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Misbehavior {
+    /// Random bytes right after the TLS handshake.
+    GarbageAfterHandshake,
+    /// A frame header claiming a body of almost 2 GiB.
+    HugeFrame,
+    /// TLS completes, then no CQL answer ever comes.
+    SilentAfterHandshake,
+    /// Answers one byte a second.
+    Drip,
+    /// Closes the connection in the middle of the TLS handshake.
+    CloseMidHandshake,
+    /// An AUTH_CHALLENGE without a nonce.
+    ChallengeWithoutNonce,
+    /// An AUTH_CHALLENGE whose nonce has the wrong length.
+    ChallengeShortNonce,
+    /// STS answers malformed XML.
+    StsMalformed,
+    /// STS answers 503.
+    #[serde(rename = "sts-5xx")]
+    Sts5xx,
 }
 
 fn nine() -> u8 {
@@ -50,6 +78,7 @@ impl Default for ServerSpec {
             peers: 9,
             serving_root: ServingRoot::Ats,
             silent_port: false,
+            misbehave: None,
         }
     }
 }

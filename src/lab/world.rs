@@ -76,6 +76,8 @@ pub struct World {
     pub principals: Vec<Principal>,
     pub roles: Vec<Role>,
     sessions: Mutex<Vec<Session>>,
+    /// Inline policies put through the lab's IAM (`PutUserPolicy`), by principal ARN.
+    added: Mutex<Vec<(String, NamedPolicy)>>,
     clock_offset: Duration,
 }
 
@@ -121,7 +123,7 @@ fn full_access(account: &str) -> NamedPolicy {
     named(
         &PolicySpec {
             name: "KeyspacesFullAccessLab".into(),
-            document: r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllKeyspaces","Effect":"Allow","Action":["cassandra:*","sts:AssumeRole","iam:Get*","iam:List*"],"Resource":"*"}]}"#.into(),
+            document: r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllKeyspaces","Effect":"Allow","Action":["cassandra:*","sts:AssumeRole","iam:Get*","iam:List*","iam:PutUserPolicy"],"Resource":"*"}]}"#.into(),
         },
         account,
     )
@@ -192,6 +194,7 @@ impl World {
             principals,
             roles,
             sessions: Mutex::new(Vec::new()),
+            added: Mutex::new(Vec::new()),
             clock_offset: Duration::seconds(s.server.clock_offset_secs),
         }
     }
@@ -209,11 +212,40 @@ impl World {
         &self.principals[0]
     }
 
+    /// An identity with the inline policies added since the lab started (new
+    /// connections see IAM changes at once, as on Keyspaces).
+    fn current(&self, id: &Identity) -> Identity {
+        let mut id = id.clone();
+        let added = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        id.policies
+            .extend(added.iter().filter(|(arn, _)| *arn == id.arn).map(|(_, p)| p.clone()));
+        id
+    }
+
+    /// IAM PutUserPolicy: attach (or replace) an inline policy.
+    pub fn put_user_policy(&self, user_arn: &str, name: &str, document: PolicyDocument) {
+        let mut added = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        let arn = format!("{user_arn} inline policy {name}");
+        added.retain(|(_, p)| p.arn != arn);
+        added.push((user_arn.to_string(), NamedPolicy { arn, document }));
+    }
+
+    /// Inline policies added to a principal.
+    pub fn added_policies(&self, principal_arn: &str) -> Vec<NamedPolicy> {
+        self.added
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(a, _)| a == principal_arn)
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
     /// SASL PLAIN: the identity behind a service-specific credential.
     pub fn check_password(&self, username: &str, password: &str) -> Option<Identity> {
         self.principals.iter().find_map(|p| {
             let c = p.service_credential.as_ref()?;
-            (c.username == username && c.password == password).then(|| p.identity.clone())
+            (c.username == username && c.password == password).then(|| self.current(&p.identity))
         })
     }
 
@@ -241,7 +273,7 @@ impl World {
         if key.expires.is_some_and(|e| e <= now) {
             return Err(KeyProblem::Expired);
         }
-        Ok((key.secret.clone(), identity.clone()))
+        Ok((key.secret.clone(), self.current(identity)))
     }
 
     /// STS AssumeRole: trust policy and the caller's `sts:AssumeRole` permission.

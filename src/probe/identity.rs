@@ -224,6 +224,13 @@ pub async fn probe(
     let sts = aws_sdk_sts::Client::from_conf(sts_conf.build());
     let sent = chrono::Utc::now();
     match sts.get_caller_identity().send().await {
+        Ok(o) if o.arn().is_none_or(str::is_empty) => {
+            report.sts_error = Some(AwsError {
+                code: None,
+                message: "GetCallerIdentity answered without an Arn: the body is not STS XML".into(),
+                http_status: Some(200),
+            })
+        }
         Ok(o) => {
             report.caller = Some(CallerIdentity {
                 arn: o.arn().unwrap_or_default().into(),

@@ -82,7 +82,16 @@ fn outcome_of(e: &std::io::Error) -> TlsOutcome {
         Some(other) => TlsOutcome::Failed {
             detail: other.to_string(),
         },
-        None if e.kind() == std::io::ErrorKind::UnexpectedEof => TlsOutcome::Closed,
+        None if matches!(
+            e.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+        ) =>
+        {
+            TlsOutcome::Closed
+        }
         None => TlsOutcome::Failed { detail: e.to_string() },
     }
 }

@@ -130,6 +130,18 @@ async fn event_loop(
             None
         }
     };
+    // Timing for the benchmark (benches/versus_peers.py): first frame and key-to-frame.
+    let bench_log = std::env::var_os("KEYSPACES_DOCTOR_BENCH_LOG").map(std::path::PathBuf::from);
+    let bench = |line: String| {
+        if let Some(p) = &bench_log
+            && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p)
+        {
+            let _ = writeln!(f, "{line}");
+        }
+    };
+    let process_start = std::time::Instant::now();
+    let mut first_frame = true;
+    let mut key_at: Option<std::time::Instant> = None;
     loop {
         if app.running && job.as_ref().is_none_or(|j| j.is_finished()) {
             while let Ok(e) = rx.try_recv() {
@@ -138,6 +150,20 @@ async fn event_loop(
             app.finish_run();
         }
         terminal.draw(|f| view::draw(f, &mut app))?;
+        if first_frame {
+            first_frame = false;
+            let unix = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros())
+                .unwrap_or(0);
+            bench(format!(
+                "first_frame_unix_us {unix} loop_us {}",
+                process_start.elapsed().as_micros()
+            ));
+        }
+        if let Some(k) = key_at.take() {
+            bench(format!("key_to_frame_us {}", k.elapsed().as_micros()));
+        }
         let tick = if app.running {
             Duration::from_millis(120)
         } else {
@@ -147,6 +173,7 @@ async fn event_loop(
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
+                    key_at = Some(std::time::Instant::now());
                     if let Some(a) = app::action_for(k, app.help)
                         && let Some(todo) = app.update(a)
                     {

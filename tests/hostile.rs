@@ -1,0 +1,88 @@
+//! Hostile and broken servers: for each, `check` finishes within its timeouts, names
+//! what the server did, stays within bounded memory, and never panics.
+mod common;
+use common::*;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn hostile(scenario: &str, leaf: &str) {
+    let lab = LabProcess::start(scenario);
+    let start = Instant::now();
+    let (code, out, err) = run_check(&lab, &["--json"], None);
+    let took = start.elapsed();
+    assert!(!err.contains("panicked"), "{scenario}: {err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{scenario}: {e}: {out}\n{err}"));
+    assert_eq!(code, 1, "{scenario}: {}", v["findings"]);
+    let leaves: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["leaf"].as_str())
+        .collect();
+    assert!(leaves.contains(&leaf), "{scenario}: expected {leaf}, got {leaves:?}");
+    assert_eq!(v["causes"][0], "network", "{scenario}: {}", v["causes"]);
+    // Default timeouts: 5 s a step, 15 s in all; allow for a noisy machine.
+    assert!(took < Duration::from_secs(25), "{scenario} took {took:?}");
+}
+
+#[test]
+fn garbage_after_handshake() {
+    hostile("hostile-garbage-after-handshake", "server-protocol-violation");
+}
+
+#[test]
+fn huge_frame_is_refused_without_allocating_it() {
+    hostile("hostile-huge-frame", "server-protocol-violation");
+}
+
+#[test]
+fn silent_after_handshake() {
+    hostile("hostile-silent-after-handshake", "cql-no-answer");
+}
+
+#[test]
+fn drip_feed() {
+    hostile("hostile-drip", "cql-no-answer");
+}
+
+#[test]
+fn close_mid_handshake() {
+    hostile("hostile-close-mid-handshake", "tls-closed");
+}
+
+#[test]
+fn challenge_without_nonce() {
+    hostile("hostile-challenge-without-nonce", "server-protocol-violation");
+}
+
+#[test]
+fn challenge_short_nonce() {
+    hostile("hostile-challenge-short-nonce", "server-protocol-violation");
+}
+
+#[test]
+fn sts_malformed() {
+    hostile("hostile-sts-malformed", "sts-unusable");
+}
+
+#[test]
+fn sts_5xx() {
+    hostile("hostile-sts-5xx", "sts-unusable");
+}
+
+#[test]
+fn hostile_scenarios_are_listed_by_lab_but_not_by_demo() {
+    let lab = std::process::Command::new(bin())
+        .args(["lab", "--list"])
+        .output()
+        .unwrap();
+    let demo = std::process::Command::new(bin())
+        .args(["demo", "--list"])
+        .output()
+        .unwrap();
+    let lab = String::from_utf8_lossy(&lab.stdout);
+    let demo = String::from_utf8_lossy(&demo.stdout);
+    assert!(lab.contains("hostile-huge-frame"));
+    assert!(!demo.contains("hostile-"));
+    assert!(demo.contains("missing-select"));
+}
