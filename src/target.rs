@@ -237,6 +237,12 @@ impl Target {
         let password = env("KEYSPACES_PASSWORD")
             .or_else(|| rcv("authentication", "password"))
             .map(Secret::new);
+        let wants_password = matches!(a.auth, Some(AuthArg::Password)) || (a.auth.is_none() && username.is_some());
+        let password = match password {
+            Some(p) => Some(p),
+            None if wants_password => prompt_password(username.as_deref().unwrap_or("the service-specific user")),
+            None => None,
+        };
         let auth = match a.auth {
             Some(AuthArg::Password) => AuthMode::Password,
             Some(AuthArg::Sigv4) => AuthMode::SigV4,
@@ -320,6 +326,38 @@ impl Target {
             resolve: self.resolve.iter().map(|(h, a)| format!("{h}:{a}")).collect(),
         }
     }
+}
+
+/// Asks for the password on the terminal without echo; never when stdin is not a terminal.
+fn prompt_password(user: &str) -> Option<Secret> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    eprint!("Password for {user} (not echoed; KEYSPACES_PASSWORD avoids this prompt): ");
+    let _ = std::io::stderr().flush();
+    crossterm::terminal::enable_raw_mode().ok()?;
+    let mut value = String::new();
+    let ok = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Enter => break true,
+                KeyCode::Esc => break false,
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break false,
+                KeyCode::Backspace => {
+                    value.pop();
+                }
+                KeyCode::Char(ch) => value.push(ch),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    ok.then(|| Secret::new(value))
 }
 
 /// `<iam-user>-at-<12-digit account>`.

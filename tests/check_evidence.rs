@@ -287,3 +287,170 @@ fn identity_probe_against_moto() {
         v["causes"]
     );
 }
+
+/// What a real client would also trip over is a finding (exit 1), not a usage error.
+#[test]
+fn client_mistakes_are_findings_not_usage_errors() {
+    let lab = LabProcess::start("healthy");
+    let c = lab.client().clone();
+    let host = c["host"].as_str().unwrap().to_string();
+    let port = c["port"].to_string();
+    let base = |extra: &[&str], envs: &[(&str, &str)]| -> (i32, serde_json::Value) {
+        let mut cmd = Command::new(bin());
+        cmd.args([
+            "check",
+            "--json",
+            "--resolve",
+            &format!("{host}:127.0.0.1"),
+            "--port",
+            &port,
+        ])
+        .args(["--sts-endpoint", lab.json["sts"].as_str().unwrap(), "--timeout", "3s"])
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", lab.dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .stdin(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap_or(-1), v)
+    };
+    let leaves = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["leaf"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", c["access_key_id"].as_str().unwrap()),
+        ("AWS_SECRET_ACCESS_KEY", c["secret_access_key"].as_str().unwrap()),
+    ];
+    // Upper-case region.
+    let (code, v) = base(
+        &[
+            "--host",
+            &host,
+            "--region",
+            "US-EAST-1",
+            "--ca-file",
+            c["ca_file"].as_str().unwrap(),
+        ],
+        &keys,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        leaves(&v).contains(&"region-not-normalized".to_string()),
+        "{:?}",
+        leaves(&v)
+    );
+    // Unknown region.
+    let (code, v) = base(
+        &[
+            "--host",
+            &host,
+            "--region",
+            "us-east-9",
+            "--ca-file",
+            c["ca_file"].as_str().unwrap(),
+        ],
+        &keys,
+    );
+    assert_eq!(code, 1);
+    assert!(leaves(&v).contains(&"unknown-region".to_string()), "{:?}", leaves(&v));
+    // A host with a port in it.
+    let (code, v) = base(
+        &[
+            "--host",
+            &format!("{host}:9142"),
+            "--ca-file",
+            c["ca_file"].as_str().unwrap(),
+        ],
+        &keys,
+    );
+    assert_eq!(code, 1);
+    assert!(leaves(&v).contains(&"host-has-port".to_string()), "{:?}", leaves(&v));
+    // A password with a newline (service-specific credentials).
+    let user = lab.json["password_user"]["username"].as_str().unwrap();
+    let pass = format!("{}\n", lab.json["password_user"]["password"].as_str().unwrap());
+    let (code, v) = base(
+        &[
+            "--host",
+            &host,
+            "--auth",
+            "password",
+            "--username",
+            user,
+            "--ca-file",
+            c["ca_file"].as_str().unwrap(),
+        ],
+        &[("KEYSPACES_PASSWORD", pass.as_str())],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        leaves(&v).contains(&"password-whitespace".to_string()),
+        "{:?}",
+        leaves(&v)
+    );
+    // A cqlshrc whose certfile is missing.
+    let rc = lab.dir.path().join("cqlshrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "[connection]\nhostname = {host}\nport = {port}\n\n[ssl]\ncertfile = /nonexistent/sf-class2-root.crt\n"
+        ),
+    )
+    .unwrap();
+    let (code, v) = base(&["--cqlshrc", rc.to_str().unwrap()], &keys);
+    assert_eq!(code, 1);
+    assert!(leaves(&v).contains(&"cqlshrc-certfile".to_string()), "{:?}", leaves(&v));
+    // A cqlshrc certfile that is not PEM.
+    let junk = lab.dir.path().join("junk.crt");
+    std::fs::write(&junk, "hello").unwrap();
+    std::fs::write(
+        &rc,
+        format!(
+            "[connection]\nhostname = {host}\nport = {port}\n\n[ssl]\ncertfile = {}\n",
+            junk.display()
+        ),
+    )
+    .unwrap();
+    let (code, v) = base(&["--cqlshrc", rc.to_str().unwrap()], &keys);
+    assert_eq!(code, 1);
+    assert!(leaves(&v).contains(&"cqlshrc-certfile".to_string()), "{:?}", leaves(&v));
+}
+
+#[test]
+fn without_a_terminal_the_tui_prints_the_text_report() {
+    let port = free_port();
+    let out = Command::new(bin())
+        .args([
+            "--host",
+            "cassandra.us-east-1.amazonaws.com",
+            "--port",
+            &port.to_string(),
+        ])
+        .args([
+            "--resolve",
+            "cassandra.us-east-1.amazonaws.com:127.0.0.1",
+            "--timeout",
+            "2s",
+        ])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("keyspaces-doctor check:"), "{text}");
+    assert!(text.contains("wrong-endpoint"), "{text}");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -86,3 +86,21 @@ fn hostile_scenarios_are_listed_by_lab_but_not_by_demo() {
     assert!(!demo.contains("hostile-"));
     assert!(demo.contains("missing-select"));
 }
+
+#[test]
+fn memory_stays_bounded_against_a_huge_frame() {
+    for scenario in ["hostile-huge-frame", "hostile-garbage-after-handshake"] {
+        let lab = LabProcess::start(scenario);
+        let out = check_command(&lab, &["--json"], None, Some(&["/usr/bin/time", "-f", "maxrss_kib=%M"]))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let kib: u64 = err
+            .lines()
+            .find_map(|l| l.strip_prefix("maxrss_kib="))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no rss in {err}"));
+        // The frame claims ~2 GiB; the check must not allocate it.
+        assert!(kib < 200 * 1024, "{scenario}: peak RSS {kib} KiB");
+    }
+}

@@ -82,10 +82,11 @@ fn missing_select_at_140x45() {
         assert!(s.contains(title), "pane {title} missing:\n{s}");
     }
     t.wait_for("missing-permission", Duration::from_secs(30));
-    // Move through the tree: down, expand, down.
+    // Move through the tree: down to the path, expand it.
+    t.keys(&["Down"]);
     t.keys(&["Down"]);
     t.keys(&["Enter"]);
-    let s = t.wait_for("Path the evidence took", Duration::from_secs(10));
+    let s = t.wait_for("What did the client observe?", Duration::from_secs(10));
     assert!(s.contains("> "), "a selection marker is visible without colour:\n{s}");
     t.keys(&["Tab"]);
     t.wait_for("▶ Identity", Duration::from_secs(10));
@@ -112,6 +113,11 @@ fn starfield_only_truststore_at_80x24() {
         first.contains("tls-trust"),
         "the status line carries the headline: {first}"
     );
+    // Arrows and Enter move through the diagnosis tree here too: open the path.
+    t.keys(&["Down"]);
+    t.keys(&["Down"]);
+    t.keys(&["Enter"]);
+    t.wait_for("What did the client observe?", Duration::from_secs(10));
     t.keys(&["Tab"]);
     t.wait_for("▶Identity", Duration::from_secs(10));
     t.keys(&["Tab"]);

@@ -194,8 +194,15 @@ pub async fn probe(
         },
         tx,
     };
-    if let Some(mut conn) = connect_and_auth(target, io, addr, creds, &mut run.report).await {
-        queries(&mut run, &mut conn).await;
+    if let Some(mut conn) = connect_and_auth(target, io, addr, creds.clone(), &mut run.report).await {
+        // The project's own first contact went well: the real driver may now connect,
+        // beside the remaining queries.
+        let roots = session_roots(target, io);
+        let (_, d) = tokio::join!(
+            queries(&mut run, &mut conn),
+            super::driver::check(target, &roots, addr, &creds)
+        );
+        run.report.driver = Some(d);
     }
     run.report
 }

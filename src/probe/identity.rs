@@ -161,22 +161,34 @@ pub async fn probe(
     target: &Target,
     conf: &aws_types::SdkConfig,
     env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+    early: Option<tokio::sync::oneshot::Sender<Option<SigningKeys>>>,
 ) -> (IdentityReport, Option<SigningKeys>) {
+    // The CQL probe signs with these keys as soon as they are known; STS and IAM
+    // answers are evidence, not a gate.
+    let mut early = early;
+    let mut hand_over = |k: Option<SigningKeys>| {
+        if let Some(tx) = early.take() {
+            let _ = tx.send(k);
+        }
+    };
     let mut report = IdentityReport {
         plugin_regions: plugin_regions(env),
         ..Default::default()
     };
     let Some(provider) = conf.credentials_provider() else {
         report.chain_error = Some("no AWS credential provider is configured".into());
+        hand_over(None);
         return (report, None);
     };
     let creds = match tokio::time::timeout(target.step_timeout, provider.provide_credentials()).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
             report.chain_error = Some(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string());
+            hand_over(None);
             return (report, None);
         }
         Err(_) => {
+            hand_over(None);
             report.chain_error = Some(format!(
                 "the AWS credential chain gave no answer within {:?}",
                 target.step_timeout
@@ -215,6 +227,9 @@ pub async fn probe(
         secret: Secret::new(creds.secret_access_key()),
         session_token: creds.session_token().map(Secret::new),
     });
+    if target.role_arn.is_none() {
+        hand_over(keys.clone());
+    }
 
     let dates = DateCapture::default();
     let mut sts_conf = aws_sdk_sts::config::Builder::from(conf).interceptor(dates.clone());
@@ -275,5 +290,6 @@ pub async fn probe(
             },
         });
     }
+    hand_over(keys.clone());
     (report, keys)
 }

@@ -66,12 +66,18 @@ impl Clock for SystemClock {
 }
 
 impl SystemRoots for NativeRoots {
+    /// Read once per process: the store does not change during a run.
     fn load(&self) -> (Vec<CertificateDer<'static>>, String) {
-        let r = rustls_native_certs::load_native_certs();
-        let origin = std::env::var("SSL_CERT_FILE")
-            .map(|f| format!("SSL_CERT_FILE={f}"))
-            .unwrap_or_else(|_| "the operating system's store".into());
-        (r.certs, origin)
+        static ROOTS: std::sync::OnceLock<(Vec<CertificateDer<'static>>, String)> = std::sync::OnceLock::new();
+        ROOTS
+            .get_or_init(|| {
+                let r = rustls_native_certs::load_native_certs();
+                let origin = std::env::var("SSL_CERT_FILE")
+                    .map(|f| format!("SSL_CERT_FILE={f}"))
+                    .unwrap_or_else(|_| "the operating system's store".into());
+                (r.certs, origin)
+            })
+            .clone()
     }
 }
 

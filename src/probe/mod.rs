@@ -103,10 +103,11 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     };
 
     // Identity runs beside the network path.
+    let (keys_tx, keys_rx) = tokio::sync::oneshot::channel();
     let identity = async {
         let start = Instant::now();
         let conf = identity::load_config(target).await;
-        let (mut report, keys) = identity::probe(target, &conf, env).await;
+        let (mut report, keys) = identity::probe(target, &conf, env, Some(keys_tx)).await;
         let principal = report
             .assume_role
             .as_ref()
@@ -143,7 +144,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             }),
         ));
         let Some(addr) = addrs.first().copied() else {
-            return (Some(dns), None, None, None, recs);
+            return (Some(dns), None, None, None, recs, None);
         };
         let t = Instant::now();
         let (tcp, stream) = tcp::probe(addr, io, target.step_timeout).await;
@@ -159,7 +160,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             format!("{} {:?} in {} ms", tcp.address, tcp.outcome, tcp.connect_ms),
         ));
         let Some(stream) = stream else {
-            return (Some(dns), Some(tcp), None, Some(addr), recs);
+            return (Some(dns), Some(tcp), None, Some(addr), recs, None);
         };
         let t = Instant::now();
         let tls = tls::probe(target, io, stream).await;
@@ -183,12 +184,25 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
                     .join(" ")
             ),
         ));
-        (Some(dns), Some(tcp), Some(tls), Some(addr), recs)
+        // CQL: only where the path reached a server that completed a TLS handshake (or
+        // the client has TLS off, which is reproduced as such). It starts as soon as the
+        // credentials are known, beside the rest of the identity probe.
+        let tls_ok = tls.outcome == TlsOutcome::Established;
+        let cql = if tls_ok || !target.tls {
+            let keys = match target.auth {
+                AuthMode::SigV4 => keys_rx.await.ok().flatten(),
+                AuthMode::Password => None,
+            };
+            Some(cql_stage(target, io, addr, keys, tx.clone()).await)
+        } else {
+            None
+        };
+        (Some(dns), Some(tcp), Some(tls), Some(addr), recs, cql)
     };
 
     rec.start("dns");
     rec.start("identity");
-    let ((dns, tcp, tls, addr, recs), (id_report, keys, id_ms)) = tokio::join!(path, identity);
+    let ((dns, tcp, tls, _addr, recs, cql), (id_report, _keys, id_ms)) = tokio::join!(path, identity);
     for (name, ms, status, evidence) in recs {
         rec.push(name, ms, status, evidence);
     }
@@ -215,79 +229,90 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     ev.identity = Some(id_report);
     snapshot(&ev);
 
-    // CQL: only where the path reached a server that completed a TLS handshake (or the
-    // client has TLS off, which is reproduced as such).
-    let tls_ok = ev.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Established);
-    let reachable = ev.tcp.as_ref().is_some_and(|t| t.outcome == TcpOutcome::Connected);
-    match addr {
-        Some(addr) if reachable && (tls_ok || !target.tls) => {
-            let creds = match target.auth {
-                AuthMode::Password => match (&target.username, &target.password) {
-                    (Some(u), Some(p)) => CqlCredentials::Password {
-                        username: u.clone(),
-                        password: p.clone(),
-                    },
-                    (None, _) => CqlCredentials::Missing("no username: pass --username or set it in cqlshrc".into()),
-                    (_, None) => CqlCredentials::Missing(
-                        "no password: set KEYSPACES_PASSWORD or [authentication] password in cqlshrc".into(),
-                    ),
-                },
-                AuthMode::SigV4 => match keys {
-                    Some(k) => CqlCredentials::SigV4 {
-                        access_key_id: k.access_key_id,
-                        secret: k.secret,
-                        session_token: k.session_token,
-                        region: target.signing_region().unwrap_or("us-east-1").to_string(),
-                    },
-                    None => CqlCredentials::Missing("no AWS credentials were found in the AWS credential chain".into()),
-                },
-            };
-            let t = rec.start("cql");
-            let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
-            let fwd = tx.clone();
-            let forward = tokio::spawn(async move {
-                while let Some(a) = arx.recv().await {
-                    if let Some(tx) = &fwd {
-                        let _ = tx.send(Event::Attempt(a));
-                    }
-                }
-            });
-            let mut report = cql::probe(target, io, addr, creds.clone(), Some(&atx)).await;
-            if report.auth.as_ref().is_some_and(|a| a.ok) && report.connection_error.is_none() {
-                let roots = cql::session_roots(target, io);
-                report.driver = Some(driver::check(target, &roots, addr, &creds).await);
-            }
-            drop(atx);
-            let _ = forward.await;
-            let status = match (&report.connection_error, &report.auth) {
-                (Some(_), _) => ProbeStatus::Failed,
-                (None, Some(a)) if !a.ok => ProbeStatus::Failed,
-                _ if report
-                    .attempts
-                    .iter()
-                    .any(|a| !matches!(a.outcome, crate::evidence::AttemptOutcome::Ok { .. })) =>
-                {
-                    ProbeStatus::Failed
-                }
-                _ => ProbeStatus::Ok,
-            };
-            let summary = report
-                .connection_error
-                .clone()
-                .or_else(|| {
-                    report
-                        .auth
-                        .as_ref()
-                        .filter(|a| !a.ok)
-                        .map(|a| format!("authentication refused: {}", a.message.clone().unwrap_or_default()))
-                })
-                .unwrap_or_else(|| format!("{} attempts", report.attempts.len()));
-            rec.finish("cql", t, status, summary);
+    match cql {
+        Some((report, status, summary, ms)) => {
+            rec.push("cql", ms, status, summary);
             ev.cql = Some(report);
         }
-        _ => rec.skip("cql", "not attempted: the endpoint did not complete a TLS handshake"),
+        None => rec.skip("cql", "not attempted: the endpoint did not complete a TLS handshake"),
     }
     ev.probes = rec.records;
     snapshot(&ev);
     ev
+}
+
+/// The CQL probe with the credentials of the target's auth mode.
+async fn cql_stage(
+    target: &Target,
+    io: &Io,
+    addr: std::net::SocketAddr,
+    keys: Option<identity::SigningKeys>,
+    tx: Option<UnboundedSender<Event>>,
+) -> (crate::evidence::CqlReport, ProbeStatus, String, u64) {
+    let creds = match target.auth {
+        AuthMode::Password => match (&target.username, &target.password) {
+            (Some(u), Some(p)) => CqlCredentials::Password {
+                username: u.clone(),
+                password: p.clone(),
+            },
+            (None, _) => CqlCredentials::Missing("no username: pass --username or set it in cqlshrc".into()),
+            (_, None) => CqlCredentials::Missing(
+                "no password: set KEYSPACES_PASSWORD or [authentication] password in cqlshrc".into(),
+            ),
+        },
+        AuthMode::SigV4 => match keys {
+            Some(k) => CqlCredentials::SigV4 {
+                access_key_id: k.access_key_id,
+                secret: k.secret,
+                session_token: k.session_token,
+                region: target.signing_region().unwrap_or("us-east-1").to_string(),
+            },
+            None => CqlCredentials::Missing("no AWS credentials were found in the AWS credential chain".into()),
+        },
+    };
+    let t = Instant::now();
+    if let Some(tx) = &tx {
+        let _ = tx.send(Event::Probe(ProbeRecord {
+            name: "cql".into(),
+            status: ProbeStatus::Running,
+            duration_ms: 0,
+            evidence: String::new(),
+        }));
+    }
+    let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
+    let fwd = tx.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(a) = arx.recv().await {
+            if let Some(tx) = &fwd {
+                let _ = tx.send(Event::Attempt(a));
+            }
+        }
+    });
+    let report = cql::probe(target, io, addr, creds, Some(&atx)).await;
+    drop(atx);
+    let _ = forward.await;
+    let status = match (&report.connection_error, &report.auth) {
+        (Some(_), _) => ProbeStatus::Failed,
+        (None, Some(a)) if !a.ok => ProbeStatus::Failed,
+        _ if report
+            .attempts
+            .iter()
+            .any(|a| !matches!(a.outcome, crate::evidence::AttemptOutcome::Ok { .. })) =>
+        {
+            ProbeStatus::Failed
+        }
+        _ => ProbeStatus::Ok,
+    };
+    let summary = report
+        .connection_error
+        .clone()
+        .or_else(|| {
+            report
+                .auth
+                .as_ref()
+                .filter(|a| !a.ok)
+                .map(|a| format!("authentication refused: {}", a.message.clone().unwrap_or_default()))
+        })
+        .unwrap_or_else(|| format!("{} attempts", report.attempts.len()));
+    (report, status, summary, t.elapsed().as_millis() as u64)
 }

@@ -170,9 +170,27 @@ pub fn aws_cli(args: &[&str], key_id: &str, secret: &str, token: Option<&str>) -
 /// `check` run as a user with the scenario's client block would: flags, and the
 /// credentials in the environment (never on argv). Returns (exit code, stdout, stderr).
 pub fn run_check(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>) -> (i32, String, String) {
+    let out = check_command(lab, extra, rust_log, None).output().expect("run check");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// The `check` command for a lab's client block, optionally under a wrapper such as
+/// `/usr/bin/time -f %M`.
+pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, wrapper: Option<&[&str]>) -> Command {
     let c = lab.client();
     let host = c["host"].as_str().unwrap();
-    let mut cmd = Command::new(bin());
+    let mut cmd = match wrapper {
+        Some(w) => {
+            let mut cmd = Command::new(w[0]);
+            cmd.args(&w[1..]).arg(bin());
+            cmd
+        }
+        None => Command::new(bin()),
+    };
     cmd.arg("check")
         .args(["--host", host])
         .args(["--port", &c["port"].to_string()])
@@ -217,12 +235,7 @@ pub fn run_check(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>) -> (i
     if let Some(l) = rust_log {
         cmd.env("RUST_LOG", l);
     }
-    let out = cmd.output().expect("run check");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    cmd
 }
 
 /// The lab's secrets for this scenario (to prove no output shows them).
