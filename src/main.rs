@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let _ = keyspaces_doctor::tui::PROCESS_START.set(std::time::Instant::now());
     let cli = Cli::parse();
     if cli.version {
         println!("{}", version_text());

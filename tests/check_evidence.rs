@@ -30,15 +30,7 @@ async fn tls_verdicts(
     ca: &str,
     system: Vec<CertificateDer<'static>>,
 ) -> Vec<(TrustSource, bool, Option<VerifyProblem>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let running = lab::start(lab::LabOptions {
-        scenario: scenario.into(),
-        dir: dir.path().into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allow_non_loopback: false,
-    })
-    .await
-    .unwrap();
+    let (running, dir) = lab_in_process(scenario).await;
     let mut target = lab::client::target(&running.descriptor, Duration::from_secs(5));
     let ca_path = dir.path().join(ca);
     target.ca_roots = pem_certs(ca_path.to_str().unwrap());
@@ -72,15 +64,7 @@ async fn tls_verdicts_per_trust_source() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn system_store_verdict_uses_the_injected_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let running = lab::start(lab::LabOptions {
-        scenario: "healthy".into(),
-        dir: dir.path().into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allow_non_loopback: false,
-    })
-    .await
-    .unwrap();
+    let (running, _dir) = lab_in_process("healthy").await;
     let bundle = pem_certs(&running.descriptor.ca_file);
     drop(running);
     let v = tls_verdicts("healthy", "ca.pem", bundle).await;

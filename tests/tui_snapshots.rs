@@ -1,5 +1,7 @@
 //! Whole-app snapshots of the TUI (ratatui TestBackend + insta) at 80x24 and 140x45,
 //! for `healthy` and failing scenarios, with volatile text (times, ports, keys) filtered.
+mod common;
+use common::lab_in_process;
 use keyspaces_doctor::lab;
 use keyspaces_doctor::probe::{self, Event, Io};
 use keyspaces_doctor::tui::{app::App, view};
@@ -7,15 +9,7 @@ use ratatui::{Terminal, backend::TestBackend};
 use std::time::Duration;
 
 async fn app_for(scenario: &str) -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let running = lab::start(lab::LabOptions {
-        scenario: scenario.into(),
-        dir: dir.path().into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allow_non_loopback: false,
-    })
-    .await
-    .unwrap();
+    let (running, _dir) = lab_in_process(scenario).await;
     let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
     let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
     let mut app = App::new(true, Some(scenario.into()));
@@ -91,15 +85,7 @@ async fn exported_report_and_screens_hold_no_secret() {
         "expired-session-token",
         "healthy",
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let running = lab::start(lab::LabOptions {
-            scenario: scenario.into(),
-            dir: dir.path().into(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            allow_non_loopback: false,
-        })
-        .await
-        .unwrap();
+        let (running, _dir) = lab_in_process(scenario).await;
         let c = &running.descriptor.client;
         let secrets: Vec<String> = [&c.password, &c.secret_access_key, &c.session_token]
             .into_iter()

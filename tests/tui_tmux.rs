@@ -226,3 +226,21 @@ fn train_scores_a_wrong_and_a_right_answer() {
     assert!(s.contains("✓ Right"), "{s}");
     assert!(s.contains("Path:") && s.contains("Fix:"), "{s}");
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::start("kd-sigterm", 100, 30, &demo("iam-username"));
+    t.wait_for("invalid-credentials", Duration::from_secs(30));
+    let pid = pid_of("demo --scenario iam-username");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for("EXIT=", Duration::from_secs(10));
+    // Back on the normal screen, with a working line discipline.
+    t.keys(&["echo restored-$((6*7))", "Enter"]);
+    t.wait_for("restored-42", Duration::from_secs(10));
+}

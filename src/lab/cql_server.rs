@@ -82,11 +82,12 @@ pub async fn serve_silent(listener: TcpListener) {
     }
 }
 
-async fn hold_silently(mut tcp: TcpStream) {
+/// Reads and discards until the peer closes (at most ten minutes); never answers.
+async fn hold_silently<S: AsyncRead + Unpin>(mut s: S) {
+    use tokio::io::AsyncReadExt;
     let mut sink = [0u8; 1024];
     let _ = tokio::time::timeout(Duration::from_secs(600), async {
-        use tokio::io::AsyncReadExt;
-        while let Ok(n) = tcp.read(&mut sink).await {
+        while let Ok(n) = s.read(&mut sink).await {
             if n == 0 {
                 break;
             }
@@ -129,7 +130,7 @@ async fn handle(
             let junk: Vec<u8> = (0..64).map(|_| rand::random::<u8>() | 0x40).collect();
             tls.write_all(&junk).await?;
             tls.flush().await?;
-            hold_silently_tls(tls).await;
+            hold_silently(tls).await;
             Ok(())
         }
         Some(Misbehavior::HugeFrame) => {
@@ -138,11 +139,11 @@ async fn handle(
             header[5..9].copy_from_slice(&0x7fff_fff0i32.to_be_bytes());
             tls.write_all(&header).await?;
             tls.flush().await?;
-            hold_silently_tls(tls).await;
+            hold_silently(tls).await;
             Ok(())
         }
         Some(Misbehavior::SilentAfterHandshake) => {
-            hold_silently_tls(tls).await;
+            hold_silently(tls).await;
             Ok(())
         }
         Some(Misbehavior::Drip) => {
@@ -165,19 +166,6 @@ async fn handle(
         }
         _ => Connection::new(shared, local).run(tls).await,
     }
-}
-
-async fn hold_silently_tls<S: AsyncRead + Unpin>(mut s: S) {
-    use tokio::io::AsyncReadExt;
-    let mut sink = [0u8; 1024];
-    let _ = tokio::time::timeout(Duration::from_secs(600), async {
-        while let Ok(n) = s.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 enum Sasl {

@@ -16,6 +16,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
+/// When `main` started, for the benchmark's startup-to-first-frame figure.
+pub static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Where the target comes from: fixed flags, or the embedded lab's scenarios (demo).
 pub enum Source {
     Fixed(Box<Target>),
@@ -138,7 +141,10 @@ async fn event_loop(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros())
         .unwrap_or(0);
-    bench(format!("first_frame_unix_us {unix}"));
+    bench(format!(
+        "first_frame_unix_us {unix} since_main_us {}",
+        PROCESS_START.get().map(|t| t.elapsed().as_micros()).unwrap_or(0)
+    ));
     let mut job: Option<JoinHandle<()>> = match source.target().await {
         Ok(t) => Some(spawn_run(t, tx.clone())),
         Err(e) => {

@@ -135,39 +135,19 @@ fn remedy_for(app: &App, leaves: &[&str]) -> Option<Line<'static>> {
 
 fn draw_pane(f: &mut Frame, app: &mut App, pane: Pane, area: Rect) {
     let idx = Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0);
-    match pane {
-        Pane::Identity => {
-            let (lines, state) = identity_lines(app);
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(block(app, pane, &state))
-                    .wrap(Wrap { trim: false })
-                    .scroll((app.scroll[idx], 0)),
-                area,
-            );
-        }
-        Pane::Endpoint => {
-            let (lines, state) = endpoint_lines(app);
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(block(app, pane, &state))
-                    .wrap(Wrap { trim: false })
-                    .scroll((app.scroll[idx], 0)),
-                area,
-            );
-        }
-        Pane::Queries => {
-            let (lines, state) = query_lines(app);
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(block(app, pane, &state))
-                    .wrap(Wrap { trim: false })
-                    .scroll((app.scroll[idx], 0)),
-                area,
-            );
-        }
-        Pane::Diagnosis => draw_diagnosis(f, app, area),
-    }
+    let (lines, state) = match pane {
+        Pane::Identity => identity_lines(app),
+        Pane::Endpoint => endpoint_lines(app),
+        Pane::Queries => query_lines(app),
+        Pane::Diagnosis => return draw_diagnosis(f, app, area),
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block(app, pane, &state))
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll[idx], 0)),
+        area,
+    );
 }
 
 fn running_line(app: &App, probe: &str) -> Option<Line<'static>> {

@@ -248,3 +248,18 @@ pub fn lab_secrets(lab: &LabProcess) -> Vec<String> {
         .filter(|s| s.len() >= 8)
         .collect()
 }
+
+/// The lab in this process (for tests that drive the library directly); the temp dir
+/// holding its files lives as long as the returned guard.
+pub async fn lab_in_process(scenario: &str) -> (keyspaces_doctor::lab::RunningLab, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let running = keyspaces_doctor::lab::start(keyspaces_doctor::lab::LabOptions {
+        scenario: scenario.into(),
+        dir: dir.path().into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allow_non_loopback: false,
+    })
+    .await
+    .unwrap();
+    (running, dir)
+}
