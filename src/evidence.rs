@@ -223,6 +223,23 @@ pub struct PolicyReport {
     pub unreadable: Option<String>,
 }
 
+/// One service-specific credential of the IAM user, as IAM lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceCredentialInfo {
+    pub id: String,
+    pub service_user_name: String,
+    pub status: String,
+    pub age_days: i64,
+}
+
+/// The user's service-specific credentials for Keyspaces, or why they could not be listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceCredentialsReport {
+    pub user: String,
+    pub credentials: Vec<ServiceCredentialInfo>,
+    pub unreadable: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IdentityReport {
     /// Which provider of the AWS chain supplied credentials.
@@ -240,6 +257,7 @@ pub struct IdentityReport {
     pub mixed_credentials: Option<String>,
     pub plugin_regions: Vec<PluginRegion>,
     pub policies: Option<PolicyReport>,
+    pub service_credentials: Option<ServiceCredentialsReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -212,3 +212,31 @@ fn boundary_deny() {
     );
     assert_eq!(f["policy_arn"], "arn:aws:iam::111122223333:policy/WriteOnlyBoundary");
 }
+
+#[test]
+fn ssc_inactive() {
+    let f = expect("ssc-inactive", "invalid-credentials");
+    assert_eq!(f["leaf"], "ssc-inactive");
+    assert!(f["title"].as_str().unwrap().contains("Inactive"), "{}", f["title"]);
+}
+
+#[test]
+fn ssc_stale_is_a_rotation_warning_naming_the_age() {
+    let (_lab, code, v, _) = check_json("ssc-stale");
+    assert_eq!(v["verdict"], "ok", "{}", v["findings"]);
+    assert_eq!(code, 0);
+    let w = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["leaf"] == "ssc-stale")
+        .expect("a rotation warning");
+    assert_eq!(w["severity"], "warning");
+    let title = w["title"].as_str().unwrap();
+    assert!(title.contains("200 days") || title.contains("230 days"), "{title}");
+    assert!(
+        w["evidence"].to_string().contains("2 of the 2 allowed"),
+        "{}",
+        w["evidence"]
+    );
+}

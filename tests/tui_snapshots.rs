@@ -10,7 +10,7 @@ use std::time::Duration;
 
 async fn app_for(scenario: &str) -> App {
     let (running, _dir) = lab_in_process(scenario).await;
-    let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
+    let target = lab::client::target(&running.descriptor, Duration::from_secs(10));
     let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
     let mut app = App::new(true, Some(scenario.into()));
     app.start_run();
@@ -93,7 +93,7 @@ async fn exported_report_and_screens_hold_no_secret() {
             .map(|s| s.trim().to_string())
             .collect();
         assert!(!secrets.is_empty());
-        let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
+        let target = lab::client::target(&running.descriptor, Duration::from_secs(10));
         let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
         let mut app = App::new(true, None);
         app.apply(Event::Snapshot(Box::new(ev)));

@@ -207,6 +207,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
         out: vec![],
     };
     identity_rules(&mut c);
+    service_credential_rules(&mut c);
     config_rules(&mut c);
     path_rules(&mut c);
     tls_rules(&mut c);
@@ -499,6 +500,57 @@ fn tls_rules(c: &mut Ctx<'_>) {
         .collect();
     if eff.source == TrustSource::CaFile && !others_fail.is_empty() {
         c.add("lab-ca-unknown", rank::WARNING, others_fail, path.clone(), &[]);
+    }
+}
+
+/// Service-specific credentials as IAM lists them: Inactive, or due for rotation.
+fn service_credential_rules(c: &mut Ctx<'_>) {
+    let ev = c.ev;
+    let Some(r) = ev.identity.as_ref().and_then(|i| i.service_credentials.as_ref()) else {
+        return;
+    };
+    if r.unreadable.is_some() {
+        return;
+    }
+    let Some(user) = ev.target.username.clone() else { return };
+    let mine: Vec<_> = r.credentials.iter().filter(|x| x.service_user_name == user).collect();
+    let auth_ok = ev.cql.as_ref().and_then(|q| q.auth.as_ref()).is_some_and(|a| a.ok);
+    let count = r.credentials.len().to_string();
+    if ev.target.auth == "password"
+        && !auth_ok
+        && !mine.is_empty()
+        && mine.iter().all(|x| !x.status.eq_ignore_ascii_case("active"))
+    {
+        let id = mine[0].id.clone();
+        c.add(
+            "ssc-inactive",
+            rank::CREDENTIALS - 3,
+            vec![format!("IAM lists {} for {user} with status {}", id, mine[0].status)],
+            vec![step(
+                "Is the service-specific credential in use Active?",
+                "no: Inactive",
+            )],
+            &[("ssc_id", id), ("ssc_count", count.clone())],
+        );
+    }
+    if let Some(old) = mine.iter().filter(|x| x.age_days > 90).max_by_key(|x| x.age_days) {
+        c.add(
+            "ssc-stale",
+            rank::WARNING,
+            vec![format!(
+                "{} for {user} was created {} days ago; the user holds {count} of the 2 allowed",
+                old.id, old.age_days
+            )],
+            vec![step(
+                "Is the credential younger than 90 days?",
+                format!("no: {} days", old.age_days),
+            )],
+            &[
+                ("ssc_id", old.id.clone()),
+                ("age_days", old.age_days.to_string()),
+                ("ssc_count", count),
+            ],
+        );
     }
 }
 

@@ -319,6 +319,7 @@ fn authenticate(
 }
 
 const IAM_ACTIONS: &[&str] = &[
+    "ListServiceSpecificCredentials",
     "PutUserPolicy",
     "GetUserPolicy",
     "GetUser",
@@ -384,6 +385,42 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
         .cloned()
         .unwrap_or_else(|| caller.arn.rsplit('/').next().unwrap_or_default().to_string());
     match action {
+        "ListServiceSpecificCredentials" => {
+            let p = world
+                .principals
+                .iter()
+                .find(|p| {
+                    p.identity.arn.ends_with(&format!(":user/{user}")) || (p.name == "admin" && user == "doctor-admin")
+                })
+                .ok_or_else(|| {
+                    aws_error(
+                        404,
+                        "NoSuchEntity",
+                        format!("The user with name {user} cannot be found."),
+                    )
+                })?;
+            if !may_read(&p.identity.arn) {
+                return Err(denied(&p.identity.arn));
+            }
+            let members: String = p
+                .service_credential
+                .iter()
+                .chain(p.older_ssc.iter())
+                .map(|c| {
+                    format!(
+                        "<member><UserName>{user}</UserName><Status>{}</Status><ServiceUserName>{}</ServiceUserName><CreateDate>{}</CreateDate><ServiceSpecificCredentialId>{}</ServiceSpecificCredentialId><ServiceName>cassandra.amazonaws.com</ServiceName></member>",
+                        if c.active { "Active" } else { "Inactive" },
+                        c.username,
+                        c.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        c.id
+                    )
+                })
+                .collect();
+            Ok(iam_wrap(
+                action,
+                &format!("    <ServiceSpecificCredentials>{members}</ServiceSpecificCredentials>"),
+            ))
+        }
         "PutUserPolicy" | "GetUserPolicy" => {
             let (arn, _, _) = own("user", &user).ok_or_else(|| {
                 aws_error(

@@ -250,10 +250,11 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
     };
 
     let admin = world.admin();
-    let admin_ssc = admin.service_credential.clone().unwrap_or(world::ServiceCredential {
-        username: String::new(),
-        password: String::new(),
-    });
+    let (admin_user, admin_password) = admin
+        .service_credential
+        .as_ref()
+        .map(|c| (c.username.clone(), c.password.clone()))
+        .unwrap_or_default();
     let admin_key = admin
         .access_key
         .clone()
@@ -280,6 +281,7 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
     let key = match (c.auth, c.use_session) {
         (AuthMode::Sigv4, true) => p.expired_session.clone(),
         (AuthMode::Sigv4, false) => p.access_key.clone(),
+        (AuthMode::Password, _) if c.with_access_key => p.access_key.clone(),
         _ => None,
     };
     let client = ClientBlock {
@@ -327,8 +329,8 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         keyspace: KEYSPACE.into(),
         table: TABLE.into(),
         password_user: PasswordUser {
-            username: admin_ssc.username,
-            password: admin_ssc.password,
+            username: admin_user,
+            password: admin_password,
         },
         access_key: AccessKeyOut {
             id: admin_key.id,

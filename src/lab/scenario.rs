@@ -104,6 +104,15 @@ pub struct PrincipalSpec {
     /// Also issue temporary credentials that have already expired.
     #[serde(default)]
     pub expired_session: bool,
+    /// Status of the service-specific credential (`Active` or `Inactive`).
+    #[serde(default = "active")]
+    pub ssc_status: String,
+    /// Age of the service-specific credential in days.
+    #[serde(default)]
+    pub ssc_age_days: i64,
+    /// Another (older) service-specific credential next to the one in use.
+    #[serde(default)]
+    pub second_ssc: bool,
     #[serde(default)]
     pub policies: Vec<PolicySpec>,
     pub boundary: Option<PolicySpec>,
@@ -111,6 +120,10 @@ pub struct PrincipalSpec {
 
 fn yes() -> bool {
     true
+}
+
+fn active() -> String {
+    "Active".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +186,9 @@ pub struct ClientSpec {
     /// Use the principal's expired temporary credentials.
     #[serde(default)]
     pub use_session: bool,
+    /// Also hand the client the IAM user's own access key (for AWS-side checks) when auth is password.
+    #[serde(default)]
+    pub with_access_key: bool,
     /// Assume this role (by name) first.
     pub role: Option<String>,
     pub table: Option<String>,

@@ -37,6 +37,9 @@ impl Identity {
 pub struct ServiceCredential {
     pub username: String,
     pub password: String,
+    pub id: String,
+    pub active: bool,
+    pub created: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +55,8 @@ pub struct Principal {
     pub name: String,
     pub identity: Identity,
     pub service_credential: Option<ServiceCredential>,
+    /// A second service-specific credential (IAM allows two per user).
+    pub older_ssc: Option<ServiceCredential>,
     pub access_key: Option<AccessKey>,
     pub expired_session: Option<AccessKey>,
 }
@@ -143,7 +148,11 @@ impl World {
             service_credential: Some(ServiceCredential {
                 username: format!("doctor-admin-at-{ACCOUNT}"),
                 password: random_string(44, MIXED),
+                id: format!("ACCA{}", random_string(17, UPPER)),
+                active: true,
+                created: Utc::now() - Duration::days(10),
             }),
+            older_ssc: None,
             access_key: Some(new_access_key("AKIA")),
             expired_session: None,
         }];
@@ -167,6 +176,16 @@ impl World {
                 service_credential: p.service_credential.then(|| ServiceCredential {
                     username: format!("{}-at-{account}", p.name),
                     password: random_string(44, MIXED),
+                    id: format!("ACCA{}", random_string(17, UPPER)),
+                    active: !p.ssc_status.eq_ignore_ascii_case("inactive"),
+                    created: Utc::now() - Duration::days(p.ssc_age_days),
+                }),
+                older_ssc: p.second_ssc.then(|| ServiceCredential {
+                    username: format!("{}-at-{account}", p.name),
+                    password: random_string(44, MIXED),
+                    id: format!("ACCA{}", random_string(17, UPPER)),
+                    active: true,
+                    created: Utc::now() - Duration::days(p.ssc_age_days + 30),
                 }),
                 access_key: p.access_key.then(|| new_access_key("AKIA")),
                 expired_session,
@@ -244,8 +263,11 @@ impl World {
     /// SASL PLAIN: the identity behind a service-specific credential.
     pub fn check_password(&self, username: &str, password: &str) -> Option<Identity> {
         self.principals.iter().find_map(|p| {
-            let c = p.service_credential.as_ref()?;
-            (c.username == username && c.password == password).then(|| self.current(&p.identity))
+            p.service_credential
+                .iter()
+                .chain(p.older_ssc.iter())
+                .find(|c| c.active && c.username == username && c.password == password)
+                .map(|_| self.current(&p.identity))
         })
     }
 

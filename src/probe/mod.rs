@@ -114,7 +114,12 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             .and_then(|a| a.assumed_arn.clone())
             .or_else(|| report.caller.as_ref().map(|c| c.arn.clone()));
         if let (Some(k), Some(arn)) = (&keys, principal) {
-            report.policies = Some(policies::probe(target, &conf, k, &arn).await);
+            let (p, ssc) = tokio::join!(
+                policies::probe(target, &conf, k, &arn),
+                policies::service_credentials(target, &conf, k, &arn)
+            );
+            report.policies = Some(p);
+            report.service_credentials = ssc;
         }
         (report, keys, start.elapsed().as_millis() as u64)
     };

@@ -128,6 +128,76 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
     })
 }
 
+fn iam_client(target: &Target, conf: &aws_types::SdkConfig, keys: &SigningKeys) -> Client {
+    let creds = aws_credential_types::Credentials::new(
+        keys.access_key_id.clone(),
+        keys.secret.expose().to_string(),
+        keys.session_token.as_ref().map(|s| s.expose().to_string()),
+        None,
+        "keyspaces-doctor",
+    );
+    let mut b = aws_sdk_iam::config::Builder::from(conf)
+        .credentials_provider(creds)
+        .region(aws_config::Region::new("us-east-1"));
+    if let Some(u) = &target.aws_endpoint {
+        b = b.endpoint_url(u);
+    }
+    Client::from_conf(b.build())
+}
+
+/// The IAM user's service-specific credentials for Keyspaces (status, age).
+pub async fn service_credentials(
+    target: &Target,
+    conf: &aws_types::SdkConfig,
+    keys: &SigningKeys,
+    principal_arn: &str,
+) -> Option<crate::evidence::ServiceCredentialsReport> {
+    let (kind, user) = principal_of(principal_arn)?;
+    if kind != "user" {
+        return None;
+    }
+    let iam = iam_client(target, conf, keys);
+    let r = tokio::time::timeout(
+        target.step_timeout,
+        iam.list_service_specific_credentials()
+            .user_name(&user)
+            .service_name("cassandra.amazonaws.com")
+            .send(),
+    )
+    .await;
+    let now = std::time::SystemTime::now();
+    Some(match r {
+        Ok(Ok(o)) => crate::evidence::ServiceCredentialsReport {
+            user,
+            credentials: o
+                .service_specific_credentials()
+                .iter()
+                .map(|c| crate::evidence::ServiceCredentialInfo {
+                    id: c.service_specific_credential_id().to_string(),
+                    service_user_name: c.service_user_name().to_string(),
+                    status: c.status().as_str().to_string(),
+                    age_days: std::time::SystemTime::try_from(*c.create_date())
+                        .ok()
+                        .and_then(|t| now.duration_since(t).ok())
+                        .map(|d| (d.as_secs() / 86_400) as i64)
+                        .unwrap_or(0),
+                })
+                .collect(),
+            unreadable: None,
+        },
+        Ok(Err(e)) => crate::evidence::ServiceCredentialsReport {
+            user,
+            credentials: vec![],
+            unreadable: Some(sdk_error(&e).message),
+        },
+        Err(_) => crate::evidence::ServiceCredentialsReport {
+            user,
+            credentials: vec![],
+            unreadable: Some("IAM did not answer within the timeout".into()),
+        },
+    })
+}
+
 pub async fn probe(
     target: &Target,
     conf: &aws_types::SdkConfig,
@@ -144,20 +214,7 @@ pub async fn probe(
     let Some((kind, name)) = principal_of(principal_arn) else {
         return unreadable(format!("{principal_arn} is not an IAM user or role"));
     };
-    let creds = aws_credential_types::Credentials::new(
-        keys.access_key_id.clone(),
-        keys.secret.expose().to_string(),
-        keys.session_token.as_ref().map(|s| s.expose().to_string()),
-        None,
-        "keyspaces-doctor",
-    );
-    let mut b = aws_sdk_iam::config::Builder::from(conf)
-        .credentials_provider(creds)
-        .region(aws_config::Region::new("us-east-1"));
-    if let Some(u) = &target.aws_endpoint {
-        b = b.endpoint_url(u);
-    }
-    let iam = Client::from_conf(b.build());
+    let iam = iam_client(target, conf, keys);
     match tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => unreadable(format!("IAM could not be read with these credentials: {e}")),
