@@ -277,3 +277,47 @@ fn vpce_no_peers() {
     assert_eq!(out["connected"], true, "{out}");
     assert_eq!(out["hosts"], 1, "system.peers is empty: {out}");
 }
+
+#[test]
+fn boundary_deny() {
+    assert_denied("boundary-deny", READ_TABLE, 0, "cassandra:Select");
+}
+
+#[test]
+fn ssc_inactive() {
+    let (_, out) = run("ssc-inactive", READ_TABLE);
+    let m = connect_error(&out);
+    assert!(
+        m.contains("code=0100") && m.contains("Provided username app-at-111122223333 and/or password are incorrect"),
+        "{m}"
+    );
+}
+
+#[test]
+fn ssc_stale_still_works() {
+    let (lab, out) = run("ssc-stale", READ_TABLE);
+    assert_eq!(out["connected"], true, "{out}");
+    assert_eq!(out["results"][0]["ok"], true, "{out}");
+    // The client block also carries the IAM user's own key for the AWS-side checks.
+    assert!(lab.client()["access_key_id"].as_str().unwrap().starts_with("AKIA"));
+    let out = aws_cli(
+        &[
+            "iam",
+            "list-service-specific-credentials",
+            "--user-name",
+            "app",
+            "--service-name",
+            "cassandra.amazonaws.com",
+            "--endpoint-url",
+            lab.json["sts"].as_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        lab.client()["access_key_id"].as_str().unwrap(),
+        lab.client()["secret_access_key"].as_str().unwrap(),
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ServiceSpecificCredentials"].as_array().unwrap().len(), 2, "{v}");
+}
