@@ -148,6 +148,9 @@ fn explicit_deny() {
     assert_eq!(f["leaf"], "explicit-deny");
     assert_eq!(f["policy_arn"], "arn:aws:iam::111122223333:policy/GuardRails");
     assert_eq!(f["statement"]["sid"], "DenyOrdersReads");
+    // The tree path follows the evidence: a denied read, not a write.
+    let path = f["path"].to_string();
+    assert!(!path.contains("cassandra:Modify (a write)"), "{path}");
 }
 
 #[test]

@@ -74,7 +74,7 @@ impl Ctx<'_> {
         let fill = |s: &str| leaves::fill(s, &vars);
         // The tree's path to this leaf, then the evidence that answered it here.
         let mut full: Vec<PathStep> = super::tree::tree()
-            .path_to(&l.id)
+            .best_path_to(&l.id, &evidence)
             .unwrap_or_default()
             .into_iter()
             .map(|(q, a)| step(&q, a))

@@ -123,6 +123,58 @@ impl Tree {
             .collect()
     }
 
+    /// Every path from the root to `leaf`, each step a node and the branch taken.
+    pub fn paths_to(&self, leaf: &str) -> Vec<Vec<(&Node, &Branch)>> {
+        fn walk<'t>(
+            t: &'t Tree,
+            node: &'t Node,
+            leaf: &str,
+            trail: &mut Vec<(&'t Node, &'t Branch)>,
+            out: &mut Vec<Vec<(&'t Node, &'t Branch)>>,
+        ) {
+            if trail.iter().any(|(n, _)| n.spec.id == node.spec.id) || out.len() > 64 {
+                return;
+            }
+            for b in &node.branches {
+                trail.push((node, b));
+                if b.spec.leaf.as_deref() == Some(leaf) {
+                    out.push(trail.clone());
+                } else if let Some(n) = b.spec.next.as_deref().and_then(|id| t.node(id)) {
+                    walk(t, n, leaf, trail, out);
+                }
+                trail.pop();
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(root) = self.root() {
+            walk(self, root, leaf, &mut Vec::new(), &mut out);
+        }
+        out
+    }
+
+    /// The path to `leaf` that the evidence supports best: the one whose branch
+    /// patterns match the most evidence lines (the first path on a tie).
+    pub fn best_path_to(&self, leaf: &str, evidence: &[String]) -> Option<Vec<(String, String)>> {
+        let paths = self.paths_to(leaf);
+        let score = |p: &Vec<(&Node, &Branch)>| {
+            p.iter()
+                .filter(|(_, b)| b.patterns.iter().any(|r| evidence.iter().any(|e| r.is_match(e))))
+                .count()
+        };
+        let mut best: Option<(usize, &Vec<(&Node, &Branch)>)> = None;
+        for p in &paths {
+            let sc = score(p);
+            if best.is_none_or(|(b, _)| sc > b) {
+                best = Some((sc, p));
+            }
+        }
+        best.map(|(_, p)| {
+            p.iter()
+                .map(|(n, b)| (n.spec.question.clone(), b.spec.answer.clone()))
+                .collect()
+        })
+    }
+
     /// The first path from the root to `leaf`: (question, answer) per step.
     pub fn path_to(&self, leaf: &str) -> Option<Vec<(String, String)>> {
         fn walk(t: &Tree, node: &Node, leaf: &str, seen: &mut Vec<String>) -> Option<Vec<(String, String)>> {
