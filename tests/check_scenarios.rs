@@ -243,3 +243,15 @@ fn ssc_stale_is_a_rotation_warning_naming_the_age() {
         w["evidence"]
     );
 }
+
+#[test]
+fn without_iam_read_rights_the_cql_evidence_decides() {
+    let f = expect("no-iam-read", "missing-permission");
+    assert_eq!(f["leaf"], "action-denied");
+    let missing = f["missing"].as_str().unwrap();
+    assert!(missing.contains("policies could not be read"), "{missing}");
+    assert!(
+        missing.contains("AccessDenied") || missing.contains("not authorized"),
+        "{missing}"
+    );
+}

@@ -372,6 +372,9 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
             }
         };
     let may_read = |arn: &str| {
+        if world.deny_iam_reads && !is_admin {
+            return false;
+        }
         is_admin
             || caller.arn == arn
             || (caller.arn.contains(":assumed-role/")

@@ -40,6 +40,9 @@ pub struct ServerSpec {
     /// Misbehave on purpose (hostile-server scenarios).
     #[serde(default)]
     pub misbehave: Option<Misbehavior>,
+    /// IAM refuses every read (the principal has no iam:Get*/List* rights).
+    #[serde(default)]
+    pub deny_iam_reads: bool,
 }
 
 /// Ways a hostile or broken server misbehaves.
@@ -79,6 +82,7 @@ impl Default for ServerSpec {
             serving_root: ServingRoot::Ats,
             silent_port: false,
             misbehave: None,
+            deny_iam_reads: false,
         }
     }
 }

@@ -83,6 +83,8 @@ pub struct World {
     sessions: Mutex<Vec<Session>>,
     /// Inline policies put through the lab's IAM (`PutUserPolicy`), by principal ARN.
     added: Mutex<Vec<(String, NamedPolicy)>>,
+    /// IAM refuses reads to everyone but the lab's admin.
+    pub deny_iam_reads: bool,
     clock_offset: Duration,
 }
 
@@ -214,6 +216,7 @@ impl World {
             roles,
             sessions: Mutex::new(Vec::new()),
             added: Mutex::new(Vec::new()),
+            deny_iam_reads: s.server.deny_iam_reads,
             clock_offset: Duration::seconds(s.server.clock_offset_secs),
         }
     }
