@@ -28,7 +28,8 @@ fn render(app: &mut App, w: u16, h: u16) -> String {
 const FILTERS: &[(&str, &str)] = &[
     (r"127\.0\.0\.\d+:\d+", "127.0.0.X:PORT"),
     (r"amazonaws\.com:\d+", "amazonaws.com:PORT"),
-    (r"\b\d+ ?ms\b", "N ms"),
+    // Durations vary in width: fold the padding in front of them too.
+    (r" *\b\d+ ?ms\b", " N ms"),
     (r"\b[1-6]\d{4}\b", "PORT"),
     (r"…[A-Z0-9]{4}", "…KEY4"),
     (r"[+-]\d+ s\b", "±N s"),
