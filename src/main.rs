@@ -79,29 +79,36 @@ async fn run_lab(args: LabArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let shutdown = match shutdown_signal() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let line = serde_json::to_string(&running.descriptor).unwrap_or_default();
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
-    wait_for_shutdown().await;
+    shutdown.await;
     drop(running);
     ExitCode::SUCCESS
 }
 
-async fn wait_for_shutdown() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// Registers SIGTERM and SIGINT handlers at once (before the lab announces itself, so a
+/// signal sent right after the JSON line still ends it cleanly) and waits for either.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    })
 }
 
 async fn run_tui(args: TargetArgs) -> ExitCode {
