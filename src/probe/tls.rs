@@ -2,13 +2,13 @@
 //! verification judged separately against the user's CA file, the system store and the
 //! five Keyspaces roots. Failures are recorded, not fatal.
 use super::io::{Io, Stream};
-use super::trust::{self, RecordingVerifier};
+use super::trust::{self, Check, KeyspacesVerifier};
 use crate::evidence::{CertInfo, TlsOutcome, TlsReport, TrustSource, TrustVerdict};
 use crate::target::Target;
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub fn cert_info(der: &CertificateDer<'_>) -> CertInfo {
@@ -130,24 +130,11 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
             return report;
         }
     };
-    let recorder = Arc::new(RecordingVerifier {
-        signatures,
-        chain: Mutex::new(vec![]),
-    });
-    let cfg = rustls::ClientConfig::builder_with_provider(trust::provider())
-        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
-        .map(|b| {
-            let mut c = b
-                .dangerous()
-                .with_custom_certificate_verifier(recorder.clone())
-                .with_no_client_auth();
-            c.resumption = rustls::client::Resumption::disabled();
-            c
-        });
-    let cfg = match cfg {
+    let recorder = Arc::new(KeyspacesVerifier::new(signatures, Check::RecordOnly));
+    let cfg = match trust::config_with(recorder.clone()) {
         Ok(c) => c,
         Err(e) => {
-            report.outcome = TlsOutcome::Failed { detail: e.to_string() };
+            report.outcome = TlsOutcome::Failed { detail: e };
             return report;
         }
     };

@@ -53,27 +53,39 @@ pub fn classify(e: &TlsError) -> VerifyProblem {
     }
 }
 
-/// Verifies the chain against `name` (the Keyspaces host), not the address dialled:
-/// drivers connect to peers by IP and must still check the real name.
+/// What the verifier decides about the server's chain.
 #[derive(Debug)]
-pub struct NameVerifier {
+pub enum Check {
+    /// Verify against this name (the Keyspaces host), not the address dialled: drivers
+    /// connect to peers by IP and must still check the real name.
+    Name(ServerName<'static>),
+    /// The diagnostic handshake: record the chain and let the handshake finish so every
+    /// trust source can be judged afterwards. Its connection never carries data.
+    RecordOnly,
+}
+
+/// The one verifier of the project. It always records the chain it was shown and the
+/// last failure; the server must always prove possession of its key.
+#[derive(Debug)]
+pub struct KeyspacesVerifier {
     inner: Arc<WebPkiServerVerifier>,
-    name: ServerName<'static>,
-    /// The last verification failure, for the report.
+    check: Check,
+    pub chain: Mutex<Vec<CertificateDer<'static>>>,
     pub last_error: Mutex<Option<TlsError>>,
 }
 
-impl NameVerifier {
-    pub fn new(inner: Arc<WebPkiServerVerifier>, name: ServerName<'static>) -> Self {
-        NameVerifier {
+impl KeyspacesVerifier {
+    pub fn new(inner: Arc<WebPkiServerVerifier>, check: Check) -> Self {
+        KeyspacesVerifier {
             inner,
-            name,
+            check,
+            chain: Mutex::new(vec![]),
             last_error: Mutex::new(None),
         }
     }
 }
 
-impl ServerCertVerifier for NameVerifier {
+impl ServerCertVerifier for KeyspacesVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -82,9 +94,16 @@ impl ServerCertVerifier for NameVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
+        *self.chain.lock().unwrap_or_else(|p| p.into_inner()) = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect();
+        let Check::Name(name) = &self.check else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let r = self
             .inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp, now);
+            .verify_server_cert(end_entity, intermediates, name, ocsp, now);
         if let Err(e) = &r {
             *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
         }
@@ -114,71 +133,28 @@ impl ServerCertVerifier for NameVerifier {
     }
 }
 
-/// The diagnostic handshake's verifier: it records the chain and lets the handshake
-/// finish so every trust source can be judged afterwards; the server must still prove
-/// possession of its key. Its connection never carries application data.
-#[derive(Debug)]
-pub struct RecordingVerifier {
-    pub signatures: Arc<WebPkiServerVerifier>,
-    pub chain: Mutex<Vec<CertificateDer<'static>>>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, TlsError> {
-        let chain = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.clone().into_owned())
-            .collect();
-        *self.chain.lock().unwrap_or_else(|p| p.into_inner()) = chain;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.signatures.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.signatures.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.signatures.supported_verify_schemes()
-    }
+/// A TLS 1.2/1.3 client configuration around `verifier`, without session resumption
+/// (a resumed session would skip the verifier).
+pub fn config_with(verifier: Arc<KeyspacesVerifier>) -> Result<rustls::ClientConfig, String> {
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    cfg.resumption = rustls::client::Resumption::disabled();
+    Ok(cfg)
 }
 
 /// A client configuration that verifies against `roots` and `name`.
 pub fn client_config(
     roots: &[CertificateDer<'static>],
     name: &str,
-) -> Result<(rustls::ClientConfig, Arc<NameVerifier>), String> {
+) -> Result<(rustls::ClientConfig, Arc<KeyspacesVerifier>), String> {
     let server_name =
         ServerName::try_from(name.to_string()).map_err(|_| format!("'{name}' is not a valid TLS name"))?;
-    let verifier = Arc::new(NameVerifier::new(webpki(store(roots))?, server_name));
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier.clone())
-        .with_no_client_auth();
-    cfg.resumption = rustls::client::Resumption::disabled();
-    Ok((cfg, verifier))
+    let verifier = Arc::new(KeyspacesVerifier::new(webpki(store(roots))?, Check::Name(server_name)));
+    Ok((config_with(verifier.clone())?, verifier))
 }
 
 #[cfg(test)]
