@@ -127,6 +127,8 @@ fn starfield_only_truststore_at_80x24() {
     t.wait_for("Help: key bindings", Duration::from_secs(10));
     t.keys(&["Escape", "q"]);
     t.wait_for("EXIT=0", Duration::from_secs(10));
+    t.keys(&["echo usable-$((40+2))", "Enter"]);
+    t.wait_for("usable-42", Duration::from_secs(10));
 }
 
 #[test]
