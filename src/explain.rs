@@ -129,7 +129,7 @@ fn normalize(text: &str) -> (String, String) {
 }
 
 fn matches(b: &tree::Branch, spaced: &str, joined: &str) -> usize {
-    b.patterns
+    b.patterns()
         .iter()
         .filter(|r| r.is_match(spaced) || r.is_match(joined))
         .count()

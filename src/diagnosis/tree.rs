@@ -40,7 +40,20 @@ struct TreeFile {
 
 pub struct Branch {
     pub spec: BranchSpec,
-    pub patterns: Vec<Regex>,
+    compiled: OnceLock<Vec<Regex>>,
+}
+
+impl Branch {
+    /// The branch's patterns, compiled on first use: a `check` walks a handful of
+    /// branches, and compiling all of them would cost more than the probes.
+    pub fn patterns(&self) -> &[Regex] {
+        self.compiled
+            .get_or_init(|| self.spec.patterns.iter().filter_map(|p| compile(p).ok()).collect())
+    }
+}
+
+fn compile(p: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(p).case_insensitive(true).size_limit(1 << 20).build()
 }
 
 pub struct Node {
@@ -71,22 +84,21 @@ impl Tree {
         for spec in f.node {
             let mut branches = Vec::new();
             for b in &spec.branches {
-                let mut patterns = Vec::new();
+                // Syntax is checked here (cheap); compiling waits for first use.
                 for p in &b.patterns {
-                    let r = RegexBuilder::new(p)
+                    regex_syntax::ParserBuilder::new()
                         .case_insensitive(true)
-                        .size_limit(1 << 20)
                         .build()
+                        .parse(p)
                         .map_err(|e| TreeError::Pattern {
                             node: spec.id.clone(),
                             pattern: p.clone(),
                             message: e.to_string(),
                         })?;
-                    patterns.push(r);
                 }
                 branches.push(Branch {
                     spec: b.clone(),
-                    patterns,
+                    compiled: OnceLock::new(),
                 });
             }
             nodes.push(Node { spec, branches });
@@ -158,7 +170,7 @@ impl Tree {
         let paths = self.paths_to(leaf);
         let score = |p: &Vec<(&Node, &Branch)>| {
             p.iter()
-                .filter(|(_, b)| b.patterns.iter().any(|r| evidence.iter().any(|e| r.is_match(e))))
+                .filter(|(_, b)| b.patterns().iter().any(|r| evidence.iter().any(|e| r.is_match(e))))
                 .count()
         };
         let mut best: Option<(usize, &Vec<(&Node, &Branch)>)> = None;
@@ -243,6 +255,10 @@ mod tests {
                     n.spec.id,
                     b.spec.answer
                 );
+                for p in &b.spec.patterns {
+                    assert!(compile(p).is_ok(), "{}: pattern {p:?} compiles", n.spec.id);
+                }
+                assert_eq!(b.patterns().len(), b.spec.patterns.len());
                 if let Some(next) = &b.spec.next {
                     assert!(t.node(next).is_some(), "{} → missing node {next}", n.spec.id);
                 }

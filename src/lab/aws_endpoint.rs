@@ -23,6 +23,7 @@ pub async fn serve(listener: TcpListener, world: Arc<World>, misbehave: Option<M
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        let _ = tcp.set_nodelay(true);
         let world = world.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| {

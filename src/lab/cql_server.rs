@@ -61,6 +61,8 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Cql
         let Ok((tcp, peer)) = listener.accept().await else {
             continue;
         };
+        // Responses go out in several writes; without this each waits for a delayed ACK.
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let shared = shared.clone();
         tokio::spawn(async move {

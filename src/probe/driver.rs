@@ -1,5 +1,6 @@
 //! The real-driver check: a scylla session with the same settings, kept on the target
-//! (an address translator pins every peer to the contact address), verifying the
+//! (an address translator pins every peer to the contact address and a host filter keeps
+//! one node's pool), verifying the
 //! Keyspaces name (scylla itself sends no SNI and checks the node IP), with a SigV4
 //! authenticator of this project and an outer timeout (scylla has none for TLS or auth).
 //! Runs only after the project's own first contact showed a well-behaved server.
@@ -10,16 +11,30 @@ use crate::sigv4;
 use async_trait::async_trait;
 use scylla::authentication::{AuthError, AuthenticatorProvider, AuthenticatorSession};
 use scylla::client::session_builder::SessionBuilder;
+use scylla::cluster::metadata::Peer;
 use scylla::errors::TranslationError;
 use scylla::policies::address_translator::{AddressTranslator, UntranslatedPeer};
+use scylla::policies::host_filter::HostFilter;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::cql::CqlCredentials;
 use crate::target::Target;
 
 struct Pin(SocketAddr);
+
+/// Every node is pinned to the contact address, so one node's pool is the whole test:
+/// the first node the driver offers is kept and the others get no connections.
+#[derive(Default)]
+struct OneNode(Mutex<Option<u128>>);
+
+impl HostFilter for OneNode {
+    fn accept(&self, peer: &Peer) -> bool {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *kept.get_or_insert(peer.host_id.as_u128()) == peer.host_id.as_u128()
+    }
+}
 
 #[async_trait]
 impl AddressTranslator for Pin {
@@ -100,7 +115,9 @@ pub async fn check(
     let mut b = SessionBuilder::new()
         .known_node_addr(addr)
         .address_translator(Arc::new(Pin(addr)))
+        .host_filter(Arc::new(OneNode::default()))
         .fetch_schema_metadata(false)
+        .fetch_full_schema_metadata(false)
         .connection_timeout(target.step_timeout);
     if target.tls {
         match trust::client_config(roots, &target.tls_name) {

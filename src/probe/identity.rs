@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use rustls_pki_types::CertificateDer;
 use std::sync::{Arc, Mutex};
 
 /// Keys usable for SigV4, with their secrets wrapped.
@@ -127,8 +128,39 @@ fn plugin_regions(env: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Vec<P
     ]
 }
 
-pub async fn load_config(target: &Target) -> aws_types::SdkConfig {
+/// The SDK's HTTPS client, trusting the system roots already read by the probes (instead
+/// of reading the store again per client). Certificates rustls cannot use as anchors are
+/// left out, as rustls' own native-roots loading does.
+fn https_client(roots: &[CertificateDer<'static>]) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    use base64::Engine;
+    let mut trust = TrustStore::empty().with_native_roots(false);
+    for der in roots {
+        if rustls::RootCertStore::empty().add(der.clone()).is_err() {
+            continue;
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+        trust.add_pem_certificate(pem);
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
+
+pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> aws_types::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(roots))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()

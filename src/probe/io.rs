@@ -82,6 +82,15 @@ impl SystemRoots for NativeRoots {
 }
 
 impl Io {
+    /// The system store, read on a blocking thread: on some hosts it is hundreds of files,
+    /// and the probes beside it must keep running meanwhile.
+    pub async fn roots(&self) -> (Vec<CertificateDer<'static>>, String) {
+        let store = self.system_roots.clone();
+        tokio::task::spawn_blocking(move || store.load())
+            .await
+            .unwrap_or_else(|e| (vec![], format!("the operating system's store (not read: {e})")))
+    }
+
     pub fn real() -> Io {
         Io {
             resolver: Arc::new(SystemResolver),

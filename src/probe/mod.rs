@@ -102,11 +102,13 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         records: vec![],
     };
 
-    // Identity runs beside the network path.
+    // Identity runs beside the network path; the system store is read once, off the
+    // async threads, for both the AWS SDK's HTTPS client and the TLS verdicts.
     let (keys_tx, keys_rx) = tokio::sync::oneshot::channel();
     let identity = async {
         let start = Instant::now();
-        let conf = identity::load_config(target).await;
+        let (roots, _) = io.roots().await;
+        let conf = identity::load_config(target, &roots).await;
         let (mut report, keys) = identity::probe(target, &conf, env, Some(keys_tx)).await;
         let principal = report
             .assume_role

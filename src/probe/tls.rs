@@ -165,7 +165,7 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
                 &name,
             ));
         }
-        let (sys, origin) = io.system_roots.load();
+        let (sys, origin) = io.roots().await;
         report
             .verdicts
             .push(verdict(TrustSource::System, origin, &sys, &chain, &name));
