@@ -146,6 +146,10 @@ pub struct TargetArgs {
     /// cqlshrc to read [default: ~/.cassandra/cqlshrc when it exists].
     #[arg(long, env = "CQLSH_RC")]
     pub cqlshrc: Option<PathBuf>,
+    /// A driver configuration to lint against what the probes see: a Java driver
+    /// application.conf or a cqlshrc (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub driver_config: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

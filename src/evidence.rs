@@ -175,6 +175,9 @@ pub struct TlsReport {
     pub chain: Vec<CertInfo>,
     pub verdicts: Vec<TrustVerdict>,
     pub handshake_ms: u64,
+    /// The served chain itself, for judging other trust stores against it.
+    #[serde(skip)]
+    pub chain_der: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +224,28 @@ pub struct PolicyReport {
     pub checks: Vec<PolicyCheck>,
     /// Why some policies could not be read (no iam:Get*/List* rights, etc.).
     pub unreadable: Option<String>,
+    /// IAM's own policy simulator for the same actions and ARNs, beside `checks`.
+    pub simulation: Option<SimulationReport>,
+}
+
+/// `iam:SimulatePrincipalPolicy` for the probes' actions and ARNs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulationReport {
+    pub results: Vec<SimulatedDecision>,
+    /// Why the simulator could not be asked (no iam:SimulatePrincipalPolicy right, etc.).
+    pub unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulatedDecision {
+    pub action: String,
+    pub resource: String,
+    /// `allowed`, `explicitDeny` or `implicitDeny`, as IAM says it.
+    pub decision: String,
+    /// The policies IAM says matched.
+    pub matched: Vec<String>,
+    /// Whether the local evaluation reached the same decision.
+    pub agrees_with_local: Option<bool>,
 }
 
 /// One service-specific credential of the IAM user, as IAM lists it.
@@ -335,4 +360,47 @@ pub struct Evidence {
     pub identity: Option<IdentityReport>,
     pub cql: Option<CqlReport>,
     pub probes: Vec<ProbeRecord>,
+    /// Driver configuration files read with `--driver-config`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub driver_configs: Vec<DriverConfigReport>,
+}
+
+/// A driver configuration file and what in it breaks or weakens the connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriverConfigReport {
+    pub path: String,
+    /// `java-driver` (application.conf) or `cqlshrc`.
+    pub kind: String,
+    pub problems: Vec<ConfigProblem>,
+    pub truststore: Option<TruststoreReport>,
+    /// Lines that could not be read, as `line N: why`.
+    pub parse_errors: Vec<String>,
+}
+
+/// One problem in a driver configuration, tied to a leaf of the decision tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigProblem {
+    pub leaf: String,
+    pub line: Option<usize>,
+    pub setting: String,
+    /// As written; absent for secrets.
+    pub value: Option<String>,
+    pub detail: String,
+}
+
+/// A truststore named by a driver configuration, opened and judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct TruststoreReport {
+    pub path: String,
+    pub format: String,
+    /// Each certificate: the Keyspaces root it is, else its subject.
+    pub certificates: Vec<String>,
+    /// Which of the five embedded Keyspaces roots it holds (by fingerprint).
+    pub keyspaces_roots: Vec<String>,
+    pub has_ats: bool,
+    pub has_starfield: bool,
+    /// Whether the chain the endpoint served verifies against it (when a chain was seen).
+    pub verifies_endpoint: Option<bool>,
+    pub detail: Option<String>,
+    pub unreadable: Option<String>,
 }

@@ -70,6 +70,8 @@ pub enum UsageError {
     Resolve(String),
     #[error("no endpoint to diagnose: pass --host or --region (or set hostname in cqlshrc, or AWS_REGION)")]
     NoEndpoint,
+    #[error("--driver-config {path}: {problem}; pass the application.conf or cqlshrc your client reads")]
+    DriverConfig { path: String, problem: String },
 }
 
 /// Keys handed over directly rather than found by the AWS credential chain.
@@ -110,6 +112,8 @@ pub struct Target {
     pub step_timeout: Duration,
     pub total_timeout: Duration,
     pub notes: Vec<ConfigNote>,
+    /// Driver configuration files to lint (`--driver-config`), each known to be readable.
+    pub driver_configs: Vec<PathBuf>,
 }
 
 /// The region in a Keyspaces host name (`cassandra.<region>.amazonaws.com`, `.api.aws`, FIPS, China, VPC endpoints).
@@ -274,6 +278,12 @@ impl Target {
         if !tls {
             notes.push(ConfigNote::TlsDisabled);
         }
+        for p in &a.driver_config {
+            crate::driver_config::readable(p).map_err(|problem| UsageError::DriverConfig {
+                path: p.display().to_string(),
+                problem,
+            })?;
+        }
         Ok(Target {
             tls_name: a.tls_name.clone().unwrap_or_else(|| host.clone()),
             host,
@@ -299,6 +309,7 @@ impl Target {
             step_timeout: a.timeout,
             total_timeout: a.total_timeout,
             notes,
+            driver_configs: a.driver_config.clone(),
         })
     }
 

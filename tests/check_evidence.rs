@@ -135,6 +135,26 @@ fn usage_errors_exit_2_with_a_clear_message() {
                 "check".into(),
                 "--region".into(),
                 "us-east-1".into(),
+                "--driver-config".into(),
+                "/nonexistent/application.conf".into(),
+            ],
+            "--driver-config /nonexistent/application.conf: cannot be read",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--driver-config".into(),
+                dir.path().display().to_string(),
+            ],
+            "is not a file",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
                 "--timeout".into(),
                 "soon".into(),
             ],
@@ -437,4 +457,127 @@ fn without_a_terminal_the_tui_prints_the_text_report() {
     assert!(text.starts_with("keyspaces-doctor check:"), "{text}");
     assert!(text.contains("wrong-endpoint"), "{text}");
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// Moto implements the IAM reads of users (groups, attached and inline policies; not user
+/// permission boundaries, which the lab's `boundary-deny` covers) but not the policy simulator: the reader finds every policy, evaluates the
+/// probes' ARNs locally, and says the simulator could not be asked.
+#[test]
+fn policy_reads_against_moto() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _moto = Moto(
+        Command::new(peers_bin().join("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts"),
+    );
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let setup = r#"
+import boto3, json, sys
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+def doc(effect, action, resource, sid):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": sid, "Effect": effect, "Action": action, "Resource": resource}]})
+ks = "arn:aws:cassandra:us-east-1:123456789012:/keyspace/"
+iam.create_user(UserName="app")
+read = iam.create_policy(PolicyName="KeyspacesRead", PolicyDocument=doc("Allow", "cassandra:Select", ks + "*", "ReadAll"))["Policy"]["Arn"]
+iam.attach_user_policy(UserName="app", PolicyArn=read)
+iam.put_user_policy(UserName="app", PolicyName="InlineWrite", PolicyDocument=doc("Allow", "cassandra:Modify", ks + "store/table/*", "WriteStore"))
+iam.create_group(GroupName="auditors")
+deny = iam.create_policy(PolicyName="NoOrders", PolicyDocument=doc("Deny", "cassandra:Select", ks + "store/table/orders", "NoOrders"))["Policy"]["Arn"]
+iam.attach_group_policy(GroupName="auditors", PolicyArn=deny)
+iam.put_group_policy(GroupName="auditors", PolicyName="GroupInline", PolicyDocument=doc("Allow", "cassandra:Select", ks + "system*", "Systems"))
+iam.add_user_to_group(GroupName="auditors", UserName="app")
+k = iam.create_access_key(UserName="app")["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"])
+"#;
+    let out = Command::new(peers_bin().join("python"))
+        .args(["-c", setup, &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let keys = String::from_utf8_lossy(&out.stdout).to_string();
+    let (id, secret) = keys.trim().split_once(' ').unwrap();
+    let closed = free_port();
+    let out = Command::new(bin())
+        .args(["check", "--json", "--host", "cassandra.us-east-1.amazonaws.com"])
+        .args([
+            "--port",
+            &closed.to_string(),
+            "--keyspace",
+            "store",
+            "--table",
+            "orders",
+        ])
+        .args(["--resolve", "cassandra.us-east-1.amazonaws.com:127.0.0.1"])
+        .args(["--aws-endpoint-url", &url])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_ACCESS_KEY_ID", id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let p = &v["evidence"]["identity"]["policies"];
+    assert_eq!(p["unreadable"], serde_json::Value::Null, "{p}");
+    let mut names: Vec<String> = p["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["arn"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "arn:aws:iam::123456789012:group/auditors inline policy GroupInline".to_string(),
+            "arn:aws:iam::123456789012:policy/KeyspacesRead".to_string(),
+            "arn:aws:iam::123456789012:policy/NoOrders".to_string(),
+            "arn:aws:iam::123456789012:user/app inline policy InlineWrite".to_string(),
+        ],
+        "{p}"
+    );
+    // The group's explicit deny decides the table read; the system tables are allowed.
+    let checks = p["checks"].as_array().unwrap();
+    let orders = checks
+        .iter()
+        .find(|c| {
+            c["resource"]
+                .as_str()
+                .unwrap()
+                .ends_with("/keyspace/store/table/orders")
+        })
+        .unwrap();
+    assert_eq!(orders["decision"]["decision"], "explicit_deny", "{orders}");
+    assert_eq!(
+        orders["decision"]["by"]["policy_arn"],
+        "arn:aws:iam::123456789012:policy/NoOrders"
+    );
+    assert!(
+        checks
+            .iter()
+            .filter(|c| c["resource"].as_str().unwrap().contains("/keyspace/system"))
+            .all(|c| c["decision"]["decision"] == "allowed"),
+        "{checks:?}"
+    );
+    // Moto has no policy simulator: said plainly, the rest still evaluated.
+    assert!(
+        p["simulation"]["unavailable"]
+            .as_str()
+            .is_some_and(|u| u.contains("SimulatePrincipalPolicy")),
+        "{}",
+        p["simulation"]
+    );
 }

@@ -183,6 +183,62 @@ fn starfield_only_truststore() {
 }
 
 #[test]
+fn java_conf_starfield_only_names_the_file_and_the_truststore_line() {
+    let (lab, code, v, _) = check_json("java-conf-starfield-only");
+    let conf = lab.client()["driver_config"]
+        .as_str()
+        .expect("the client block names its application.conf")
+        .to_string();
+    assert!(conf.ends_with("/application.conf"), "{conf}");
+    assert_eq!(code, 1);
+    assert_eq!(v["causes"][0], "tls-trust", "{}", v["findings"]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "problem")
+        .unwrap();
+    assert_eq!(f["cause"], "tls-trust");
+    assert_eq!(f["leaf"], "conf-truststore-missing-roots");
+    assert!(f["title"].as_str().unwrap().contains(&conf), "{}", f["title"]);
+    // The truststore is named on line 15 of the file the lab wrote.
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let line = text.lines().position(|l| l.contains("truststore-path")).unwrap() + 1;
+    let evidence: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.starts_with(&format!("{conf}:{line}: advanced.ssl-engine-factory.truststore-path"))),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("Starfield Class 2") && e.contains("does not verify")),
+        "{evidence:?}"
+    );
+    // The live connection itself is fine: only the deployed configuration is wrong.
+    let probes = v["probes"].as_array().unwrap();
+    assert!(
+        probes
+            .iter()
+            .filter(|p| p["name"] == "tls" || p["name"] == "cql")
+            .all(|p| p["status"] == "ok"),
+        "{probes:?}"
+    );
+    let ts = &v["evidence"]["driver_configs"][0]["truststore"];
+    assert_eq!(ts["format"], "PKCS#12");
+    assert_eq!(ts["verifies_endpoint"], false);
+    // The truststore password never leaves the file.
+    assert!(!v.to_string().contains("lab-truststore-pass"));
+}
+
+#[test]
 fn hostname_mismatch() {
     expect("hostname-mismatch", "tls-hostname");
 }
@@ -254,4 +310,54 @@ fn without_iam_read_rights_the_cql_evidence_decides() {
         missing.contains("AccessDenied") || missing.contains("not authorized"),
         "{missing}"
     );
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("IAM policy simulator not asked")),
+        "{}",
+        f["evidence"]
+    );
+}
+
+#[test]
+fn iam_policy_simulator_answers_beside_the_local_evaluation() {
+    for scenario in [
+        "missing-select",
+        "explicit-deny",
+        "resource-scoped",
+        "boundary-deny",
+        "system-tables-denied",
+    ] {
+        let (_lab, _code, v, _) = check_json(scenario);
+        let p = &v["evidence"]["identity"]["policies"];
+        let results = p["simulation"]["results"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{scenario}: {p}"));
+        assert!(!results.is_empty(), "{scenario}");
+        assert_eq!(results.len(), p["checks"].as_array().unwrap().len(), "{scenario}");
+        for r in results {
+            assert_eq!(r["agrees_with_local"], true, "{scenario}: {r}");
+        }
+        assert!(
+            results.iter().any(|r| r["decision"] != "allowed"),
+            "{scenario}: the simulator sees the denial too: {results:?}"
+        );
+        let root = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["severity"] == "problem")
+            .unwrap();
+        assert!(
+            root["evidence"].as_array().unwrap().iter().any(|e| e
+                .as_str()
+                .unwrap()
+                .starts_with("IAM policy simulator: ")
+                && e.as_str().unwrap().contains("the local evaluation agrees")),
+            "{scenario}: {}",
+            root["evidence"]
+        );
+    }
 }

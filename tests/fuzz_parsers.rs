@@ -74,6 +74,18 @@ proptest! {
     }
 
     #[test]
+    fn hocon_reader_never_panics(s in "([a-z.\"-]{0,10}|\\{|\\}|\\[|\\]|=|:|,|#|//|\\$\\{|\"\"\"|\\\\| |\\n|\\PC){0,40}") {
+        let d = keyspaces_doctor::driver_config::hocon::parse(&s);
+        let lines = s.matches('\n').count() + 1;
+        prop_assert!(d.settings.iter().all(|x| x.line >= 1 && x.line <= lines));
+    }
+
+    #[test]
+    fn truststore_sniffing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = keyspaces_doctor::driver_config::truststore::sniff(&bytes);
+    }
+
+    #[test]
     fn lab_statement_parser_never_panics(s in "(SELECT|INSERT|UPDATE|DELETE|USE|'|\"|\\?|\\(|\\)|,|=|[a-z_.]{1,8}| ){0,24}") {
         let _ = keyspaces_doctor::lab::statement::parse(&s);
     }

@@ -321,3 +321,38 @@ fn ssc_stale_still_works() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ServiceSpecificCredentials"].as_array().unwrap().len(), 2, "{v}");
 }
+
+#[test]
+fn java_conf_starfield_only() {
+    // The application.conf the lab wrote names a PKCS#12 truststore; `cryptography` (not
+    // this project) opens it with the configured password, and the Python driver trusting
+    // exactly its certificates fails as the Java driver would.
+    let lab = LabProcess::start("java-conf-starfield-only");
+    let conf = std::fs::read_to_string(lab.client()["driver_config"].as_str().unwrap()).unwrap();
+    let setting = |k: &str| {
+        conf.lines()
+            .find_map(|l| l.trim().strip_prefix(k))
+            .map(|v| v.trim().trim_start_matches('=').trim().trim_matches('"').to_string())
+            .unwrap_or_else(|| panic!("{k} in {conf}"))
+    };
+    let (store, password) = (setting("truststore-path"), setting("truststore-password"));
+    let pem = lab.dir.path().join("from-truststore.pem");
+    let script = "import sys\nfrom cryptography.hazmat.primitives.serialization import pkcs12, Encoding\n\
+        k, c, extra = pkcs12.load_key_and_certificates(open(sys.argv[1],'rb').read(), sys.argv[2].encode())\n\
+        certs = ([c] if c else []) + list(extra)\n\
+        open(sys.argv[3],'wb').write(b''.join(x.public_bytes(Encoding.PEM) for x in certs))\n\
+        print('\\n'.join(x.subject.rfc4514_string() for x in certs))\n";
+    let out = std::process::Command::new(peers_bin().join("python"))
+        .args(["-c", script, &store, &password, pem.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let subjects = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(subjects.lines().count(), 1, "{subjects}");
+    assert!(subjects.contains("Starfield Class 2"), "{subjects}");
+    let mut cfg = driver_cfg(&lab, READ_TABLE);
+    cfg["connect_timeout"] = 3.into();
+    cfg["ca_file"] = pem.to_str().unwrap().into();
+    let m = connect_error(&python_driver(&cfg));
+    assert!(m.contains("CERTIFICATE_VERIFY_FAILED"), "{m}");
+}

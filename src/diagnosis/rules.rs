@@ -23,6 +23,8 @@ mod rank {
     pub const PERMISSION: u32 = 34;
     pub const PEERS: u32 = 36;
     pub const SCHEMA: u32 = 40;
+    /// Problems in a deployed driver configuration: after what the live probes saw.
+    pub const DRIVER_CONFIG: u32 = 60;
     pub const WARNING: u32 = 90;
 }
 
@@ -212,7 +214,42 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     path_rules(&mut c);
     tls_rules(&mut c);
     cql_rules(&mut c);
+    driver_config_rules(&mut c);
     c.out
+}
+
+/// Each problem in a `--driver-config` file, with its file and line.
+fn driver_config_rules(c: &mut Ctx<'_>) {
+    let ev = c.ev;
+    for r in &ev.driver_configs {
+        for p in &r.problems {
+            let at = match p.line {
+                Some(l) => format!("{}:{l}", r.path),
+                None => r.path.clone(),
+            };
+            let written = match &p.value {
+                Some(v) => format!("{at}: {} = {v}", p.setting),
+                None => format!("{at}: {} (not set)", p.setting),
+            };
+            let truststore = r
+                .truststore
+                .as_ref()
+                .map(|t| t.path.clone())
+                .unwrap_or_else(|| "<truststore>".into());
+            c.add(
+                &p.leaf,
+                rank::DRIVER_CONFIG,
+                vec![written, p.detail.clone()],
+                vec![step("Which driver configuration file?", at.clone())],
+                &[
+                    ("config", r.path.clone()),
+                    ("line", p.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into())),
+                    ("value", p.value.clone().unwrap_or_default()),
+                    ("truststore", truststore),
+                ],
+            );
+        }
+    }
 }
 
 fn config_rules(c: &mut Ctx<'_>) {
@@ -745,6 +782,32 @@ fn least_privilege(action: &str, resource: &str, region: &str, account: &str) ->
     })
 }
 
+/// IAM's policy simulator's answer for the same action and ARN, beside the local one.
+fn simulator_line(ev: &Evidence, action: &str, resource: &str) -> Option<String> {
+    let sim = ev.identity.as_ref()?.policies.as_ref()?.simulation.as_ref()?;
+    if let Some(why) = &sim.unavailable {
+        return Some(format!("IAM policy simulator not asked: {why}"));
+    }
+    let r = sim
+        .results
+        .iter()
+        .find(|r| r.action == action && r.resource == resource)?;
+    Some(format!(
+        "IAM policy simulator: {} for {action} on {resource}{}{}",
+        r.decision,
+        if r.matched.is_empty() {
+            String::new()
+        } else {
+            format!(" (matched {})", r.matched.join(", "))
+        },
+        match r.agrees_with_local {
+            Some(true) => "; the local evaluation agrees",
+            Some(false) => "; the local evaluation DISAGREES (a condition, SCP or session policy may be involved)",
+            None => "",
+        }
+    ))
+}
+
 fn denial_finding(c: &mut Ctx<'_>, a: &QueryAttempt, message: &str, write: bool) {
     let ev = c.ev;
     let (principal, action, resource) = parse_denial(message).unwrap_or_else(|| {
@@ -773,7 +836,10 @@ fn denial_finding(c: &mut Ctx<'_>, a: &QueryAttempt, message: &str, write: bool)
     let region = c.vars["region"].clone();
     let account = resource.split(':').nth(4).unwrap_or("<account-id>").to_string();
     let lp = least_privilege(&action, &resource, &region, &account);
-    let evidence = vec![format!("{} → 0x2100: {message}", a.statement)];
+    let mut evidence = vec![format!("{} → 0x2100: {message}", a.statement)];
+    if let Some(line) = simulator_line(ev, &action, &resource) {
+        evidence.push(line);
+    }
     let policies = ev
         .identity
         .as_ref()
@@ -1057,10 +1123,16 @@ fn cql_rules(c: &mut Ctx<'_>) {
         let system = a.statement.contains("system.") || a.statement.contains("system_schema.");
         match *code {
             0x2100 if system => {
+                let mut evidence = vec![format!("{} → 0x2100: {message}", a.statement)];
+                if let Some((_, _, resource)) = parse_denial(message)
+                    && let Some(line) = simulator_line(ev, "cassandra:Select", &resource)
+                {
+                    evidence.push(line);
+                }
                 c.add(
                     "system-tables-denied",
                     rank::SYSTEM_SCOPE,
-                    vec![format!("{} → 0x2100: {message}", a.statement)],
+                    evidence,
                     vec![
                         step("Did CQL authentication succeed?", "yes"),
                         step("Can the driver read the system tables?", "no: 0x2100"),

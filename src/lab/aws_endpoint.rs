@@ -331,6 +331,7 @@ const IAM_ACTIONS: &[&str] = &[
     "GetPolicyVersion",
     "ListAttachedRolePolicies",
     "ListRolePolicies",
+    "SimulatePrincipalPolicy",
 ];
 
 fn iam_wrap(action: &str, inner: &str) -> String {
@@ -389,6 +390,53 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
         .cloned()
         .unwrap_or_else(|| caller.arn.rsplit('/').next().unwrap_or_default().to_string());
     match action {
+        "SimulatePrincipalPolicy" => {
+            let source = params.get("PolicySourceArn").cloned().unwrap_or_default();
+            let (kind, name) = match source.split(':').nth(5).and_then(|r| r.split_once('/')) {
+                Some((k, n)) => (k.to_string(), n.rsplit('/').next().unwrap_or(n).to_string()),
+                None => (String::new(), String::new()),
+            };
+            let (arn, policies, boundary) = own(&kind, &name)
+                .ok_or_else(|| aws_error(404, "NoSuchEntity", format!("The principal {source} cannot be found.")))?;
+            if !may_read(&arn) {
+                return Err(denied(&arn));
+            }
+            let list = |prefix: &str| -> Vec<String> {
+                (1..=100)
+                    .map_while(|i| params.get(&format!("{prefix}.member.{i}")).cloned())
+                    .collect()
+            };
+            let mut results = String::new();
+            for a in list("ActionNames") {
+                for r in list("ResourceArns") {
+                    let d = crate::iam::evaluate(&policies, boundary.as_ref(), &a, &r);
+                    let (decision, by, boundary_allows) = match &d {
+                        crate::iam::Decision::Allowed { by } => ("allowed", Some(by), true),
+                        crate::iam::Decision::ExplicitDeny { by } => ("explicitDeny", Some(by), true),
+                        crate::iam::Decision::ImplicitDeny { boundary_blocks } => {
+                            ("implicitDeny", None, !boundary_blocks)
+                        }
+                    };
+                    let matched = by
+                        .map(|b| {
+                            format!(
+                                "<member><SourcePolicyId>{}</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType><StartPosition><Line>1</Line><Column>1</Column></StartPosition><EndPosition><Line>1</Line><Column>1</Column></EndPosition></member>",
+                                xml_escape(b.policy_arn.rsplit('/').next().unwrap_or_default())
+                            )
+                        })
+                        .unwrap_or_default();
+                    results.push_str(&format!(
+                        "<member><EvalActionName>{}</EvalActionName><EvalResourceName>{}</EvalResourceName><EvalDecision>{decision}</EvalDecision><MatchedStatements>{matched}</MatchedStatements><MissingContextValues/><PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>{boundary_allows}</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail></member>",
+                        xml_escape(&a),
+                        xml_escape(&r)
+                    ));
+                }
+            }
+            Ok(iam_wrap(
+                action,
+                &format!("    <IsTruncated>false</IsTruncated>\n    <EvaluationResults>{results}</EvaluationResults>"),
+            ))
+        }
         "ListServiceSpecificCredentials" => {
             let p = world
                 .principals

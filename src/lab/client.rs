@@ -83,5 +83,6 @@ pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
         step_timeout,
         total_timeout: step_timeout * 3,
         notes,
+        driver_configs: c.driver_config.iter().map(Into::into).collect(),
     }
 }

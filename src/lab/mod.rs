@@ -5,6 +5,7 @@
 pub mod aws_endpoint;
 pub mod client;
 pub mod cql_server;
+pub mod driver_files;
 pub mod pki;
 pub mod scenario;
 pub mod statement;
@@ -74,6 +75,9 @@ pub struct ClientBlock {
     pub table: Option<String>,
     pub tls: bool,
     pub probe_writes: bool,
+    /// The driver configuration the client deploys, when the scenario has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver_config: Option<String>,
 }
 
 /// The one JSON line `lab` prints once it is ready.
@@ -284,6 +288,18 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         (AuthMode::Password, _) if c.with_access_key => p.access_key.clone(),
         _ => None,
     };
+    let client_port = match c.port {
+        ClientPort::Cql => cql_addr.port(),
+        ClientPort::Silent => silent_port.unwrap_or(cql_addr.port()),
+    };
+    let driver_config = match c.driver_config {
+        Some(spec) => Some(
+            driver_files::write(spec, &opts.dir, &host, client_port, REGION, &pki.starfield_root_pem)?
+                .display()
+                .to_string(),
+        ),
+        None => None,
+    };
     let client = ClientBlock {
         host: c.host.clone().unwrap_or_else(|| host.clone()),
         port: match c.port {
@@ -319,6 +335,7 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         table: Some(c.table.clone().unwrap_or_else(|| TABLE.into())),
         tls: c.tls,
         probe_writes: c.probe_writes,
+        driver_config,
     };
     let descriptor = LabDescriptor {
         cql: cql_addr.to_string(),

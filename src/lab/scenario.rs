@@ -196,6 +196,8 @@ pub struct ClientSpec {
     /// Assume this role (by name) first.
     pub role: Option<String>,
     pub table: Option<String>,
+    /// A driver configuration file the client deploys (written into the lab directory).
+    pub driver_config: Option<super::driver_files::DriverConfigSpec>,
 }
 
 fn admin() -> String {

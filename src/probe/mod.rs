@@ -230,6 +230,19 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         duration_ms: id_ms,
         evidence: id_summary,
     });
+    let chain = tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default();
+    let expect = crate::driver_config::Expect {
+        host: &target.host,
+        port: target.port,
+        region: target.host_region.as_deref().or(target.region.as_deref()),
+        tls_name: &target.tls_name,
+        chain: &chain,
+    };
+    ev.driver_configs = target
+        .driver_configs
+        .iter()
+        .map(|p| crate::driver_config::inspect(p, &expect))
+        .collect();
     ev.dns = dns;
     ev.tcp = tcp;
     ev.tls = tls;

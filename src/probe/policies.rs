@@ -1,9 +1,11 @@
-//! Reads the principal's identity policies (attached, inline, permission boundary)
-//! with IAM so the diagnosis can name the statement behind a denial. Never required:
+//! Reads the principal's identity policies (attached, inline, its groups', permission
+//! boundary) with IAM so the diagnosis can name the statement behind a denial, and asks
+//! IAM's policy simulator for the same actions where the principal may call it. Never required:
 //! without IAM read rights it says what it could not see.
 use super::identity::{SigningKeys, sdk_error};
-use crate::evidence::PolicyReport;
-use crate::iam::{NamedPolicy, PolicyDocument};
+use crate::evidence::{PolicyCheck, PolicyReport, SimulatedDecision, SimulationReport};
+use crate::iam::arn::ResourceArn;
+use crate::iam::{Decision, NamedPolicy, PolicyDocument};
 use crate::target::Target;
 use aws_sdk_iam::Client;
 
@@ -106,6 +108,48 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
                 });
             }
         }
+        // Group policies apply to the user as if attached to it.
+        let groups = iam
+            .list_groups_for_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e).message)?;
+        for g in groups.groups() {
+            let group = g.group_name();
+            let attached = iam
+                .list_attached_group_policies()
+                .group_name(group)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e).message)?;
+            for p in attached.attached_policies() {
+                if let Some(a) = p.policy_arn() {
+                    policies.push(managed(iam, a).await?);
+                }
+            }
+            let inline = iam
+                .list_group_policies()
+                .group_name(group)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e).message)?;
+            for pn in inline.policy_names() {
+                let p = iam
+                    .get_group_policy()
+                    .group_name(group)
+                    .policy_name(pn)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&e).message)?;
+                if let Some(d) = decode_document(p.policy_document()) {
+                    policies.push(NamedPolicy {
+                        arn: format!("{} inline policy {pn}", g.arn()),
+                        document: d,
+                    });
+                }
+            }
+        }
     } else {
         let attached = iam
             .list_attached_role_policies()
@@ -125,7 +169,102 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
         boundary,
         checks: vec![],
         unreadable: None,
+        simulation: None,
     })
+}
+
+/// The actions and exact ARNs the probes exercise: the system tables every driver reads,
+/// then the target keyspace and table (and `Modify` with `--probe-writes`).
+pub fn checks_for(target: &Target, principal_arn: &str) -> Vec<(String, String)> {
+    let Some(account) = principal_arn.split(':').nth(4).filter(|a| !a.is_empty()) else {
+        return vec![];
+    };
+    let region = target
+        .host_region
+        .as_deref()
+        .or(target.region.as_deref())
+        .unwrap_or("us-east-1");
+    let select = "cassandra:Select".to_string();
+    let mut out: Vec<(String, String)> = [
+        ("system", "local"),
+        ("system", "peers"),
+        ("system_schema", "keyspaces"),
+        ("system_schema", "tables"),
+    ]
+    .iter()
+    .map(|(k, t)| (select.clone(), ResourceArn::table(region, account, k, t).arn()))
+    .collect();
+    match (&target.keyspace, &target.table) {
+        (Some(k), Some(t)) => {
+            let arn = ResourceArn::table(region, account, k, t).arn();
+            out.push((select.clone(), arn.clone()));
+            if target.probe_writes {
+                out.push(("cassandra:Modify".into(), arn));
+            }
+        }
+        (Some(k), None) => out.push((select, ResourceArn::keyspace(region, account, k).arn())),
+        _ => {}
+    }
+    out
+}
+
+/// The IAM principal to simulate: a role session is simulated as its role.
+fn simulation_source(principal_arn: &str) -> String {
+    if let Some(rest) = principal_arn
+        .split(':')
+        .nth(5)
+        .and_then(|r| r.strip_prefix("assumed-role/"))
+    {
+        let parts: Vec<&str> = principal_arn.split(':').collect();
+        let role = rest.split('/').next().unwrap_or_default();
+        let partition = parts.get(1).copied().unwrap_or("aws");
+        let account = parts.get(4).copied().unwrap_or_default();
+        return format!("arn:{partition}:iam::{account}:role/{role}");
+    }
+    principal_arn.to_string()
+}
+
+fn decision_name(d: &Decision) -> &'static str {
+    match d {
+        Decision::Allowed { .. } => "allowed",
+        Decision::ExplicitDeny { .. } => "explicitDeny",
+        Decision::ImplicitDeny { .. } => "implicitDeny",
+    }
+}
+
+async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Result<Vec<SimulatedDecision>, String> {
+    let mut out = Vec::new();
+    let mut actions: Vec<&String> = checks.iter().map(|(a, _)| a).collect();
+    actions.dedup();
+    for action in actions {
+        let resources: Vec<String> = checks
+            .iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, r)| r.clone())
+            .collect();
+        let r = iam
+            .simulate_principal_policy()
+            .policy_source_arn(source)
+            .action_names(action.clone())
+            .set_resource_arns(Some(resources))
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e).message)?;
+        for e in r.evaluation_results() {
+            out.push(SimulatedDecision {
+                action: e.eval_action_name().to_string(),
+                resource: e.eval_resource_name().unwrap_or_default().to_string(),
+                decision: e.eval_decision().as_str().to_string(),
+                matched: e
+                    .matched_statements()
+                    .iter()
+                    .filter_map(|m| m.source_policy_id().map(str::to_string))
+                    .collect(),
+                agrees_with_local: None,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn iam_client(target: &Target, conf: &aws_types::SdkConfig, keys: &SigningKeys) -> Client {
@@ -210,14 +349,55 @@ pub async fn probe(
         boundary: None,
         checks: vec![],
         unreadable: Some(why),
+        simulation: None,
     };
     let Some((kind, name)) = principal_of(principal_arn) else {
         return unreadable(format!("{principal_arn} is not an IAM user or role"));
     };
     let iam = iam_client(target, conf, keys);
-    match tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn)).await {
+    let checks = checks_for(target, principal_arn);
+    let source = simulation_source(principal_arn);
+    let (read_result, simulated) = tokio::join!(
+        tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn)),
+        tokio::time::timeout(target.step_timeout, simulate(&iam, &source, &checks))
+    );
+    let mut report = match read_result {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => unreadable(format!("IAM could not be read with these credentials: {e}")),
         Err(_) => unreadable("IAM did not answer within the timeout".into()),
+    };
+    if report.unreadable.is_none() {
+        report.checks = checks
+            .iter()
+            .map(|(action, resource)| PolicyCheck {
+                action: action.clone(),
+                resource: resource.clone(),
+                decision: crate::iam::evaluate(&report.policies, report.boundary.as_ref(), action, resource),
+            })
+            .collect();
     }
+    report.simulation = Some(match simulated {
+        Ok(Ok(mut results)) => {
+            for s in &mut results {
+                s.agrees_with_local = report
+                    .checks
+                    .iter()
+                    .find(|c| c.action == s.action && c.resource == s.resource)
+                    .map(|c| decision_name(&c.decision) == s.decision);
+            }
+            SimulationReport {
+                results,
+                unavailable: None,
+            }
+        }
+        Ok(Err(e)) => SimulationReport {
+            results: vec![],
+            unavailable: Some(format!("iam:SimulatePrincipalPolicy for {source}: {e}")),
+        },
+        Err(_) => SimulationReport {
+            results: vec![],
+            unavailable: Some("IAM's policy simulator did not answer within the timeout".into()),
+        },
+    });
+    report
 }

@@ -116,6 +116,7 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
         chain: vec![],
         verdicts: vec![],
         handshake_ms: 0,
+        chain_der: vec![],
     };
     let Some(name) = name else {
         report.outcome = TlsOutcome::Failed {
@@ -155,6 +156,7 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
     }
     let chain = recorder.chain.lock().unwrap_or_else(|p| p.into_inner()).clone();
     report.chain = chain.iter().map(cert_info).collect();
+    report.chain_der = chain.clone();
     if !chain.is_empty() {
         if let Some(p) = &target.ca_file {
             report.verdicts.push(verdict(

@@ -80,5 +80,20 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             );
         }
     }
+    let checks = super::policy_check_lines(ev);
+    if !checks.is_empty() {
+        let _ = writeln!(o, "\n## Policy checks (local evaluation | IAM policy simulator)\n");
+        for l in checks {
+            let _ = writeln!(o, "- {l}");
+        }
+    }
+    let lines = super::driver_config_lines(ev);
+    if !lines.is_empty() {
+        let _ = writeln!(o, "\n## Driver configuration\n\n```");
+        for l in lines {
+            let _ = writeln!(o, "{l}");
+        }
+        let _ = writeln!(o, "```");
+    }
     o
 }

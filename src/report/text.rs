@@ -86,6 +86,20 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             );
         }
     }
+    let checks = super::policy_check_lines(ev);
+    if !checks.is_empty() {
+        let _ = writeln!(o, "Policy checks:");
+        for l in checks {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
+    let lines = super::driver_config_lines(ev);
+    if !lines.is_empty() {
+        let _ = writeln!(o, "Driver configuration:");
+        for l in lines {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
     o
 }
 

@@ -267,6 +267,17 @@ fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
             ))),
         }
     }
+    // Denied checks first (they explain the failure), the allowed ones as one count.
+    let checks = crate::report::policy_check_lines(&app.evidence);
+    let allowed = checks.iter().filter(|c| c.starts_with('✓')).count();
+    for line in checks.into_iter().filter(|c| !c.starts_with('✓')) {
+        l.push(Line::from(line));
+    }
+    if allowed > 0 {
+        l.push(Line::from(format!(
+            "✓ {allowed} more probed action(s) allowed (local | IAM simulator)"
+        )));
+    }
     (l, state)
 }
 
@@ -360,6 +371,10 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
             d.driver,
             d.detail
         )));
+    }
+    for line in crate::report::driver_config_lines(ev) {
+        let mark = if line.starts_with("  ") { "" } else { "Config: " };
+        l.push(Line::from(format!("{mark}{line}")));
     }
     (l, state)
 }

@@ -211,6 +211,7 @@ pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, w
         ("--table", "table"),
         ("--username", "username"),
         ("--role-arn", "role_arn"),
+        ("--driver-config", "driver_config"),
     ] {
         if let Some(v) = c[key].as_str() {
             cmd.args([flag, v]);
