@@ -283,6 +283,28 @@ pub struct IdentityReport {
     pub plugin_regions: Vec<PluginRegion>,
     pub policies: Option<PolicyReport>,
     pub service_credentials: Option<ServiceCredentialsReport>,
+    pub cloudtrail: Option<CloudTrailReport>,
+}
+
+/// Recent Keyspaces management events of the principal that carry an error code, from
+/// CloudTrail `LookupEvents`, and the CloudTrail Lake query for the data events
+/// (SELECT/INSERT...) that `LookupEvents` never returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct CloudTrailReport {
+    pub principal_arn: String,
+    pub looked_back_hours: u32,
+    pub events: Vec<TrailEvent>,
+    /// Why CloudTrail could not be asked (no cloudtrail:LookupEvents right, etc.).
+    pub unavailable: Option<String>,
+    pub lake_query: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrailEvent {
+    pub time: String,
+    pub event_name: String,
+    pub error_code: String,
+    pub error_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

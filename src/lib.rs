@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cql;
 pub mod cqlshrc;
 pub mod diagnosis;
+pub mod digest;
 pub mod driver_config;
 pub mod evidence;
 pub mod explain;

@@ -322,6 +322,49 @@ fn without_iam_read_rights_the_cql_evidence_decides() {
 }
 
 #[test]
+fn cloudtrail_lookup_events_and_the_lake_query() {
+    let (_lab, _code, v, _) = check_json("missing-select");
+    let t = &v["evidence"]["identity"]["cloudtrail"];
+    assert_eq!(t["unavailable"], Value::Null, "{t}");
+    let events = t["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{t}");
+    assert_eq!(events[0]["event_name"], "GetTable");
+    assert_eq!(events[0]["error_code"], "AccessDeniedException");
+    let q = t["lake_query"].as_str().unwrap();
+    assert!(
+        q.contains("eventSource = 'cassandra.amazonaws.com'")
+            && q.contains("userIdentity.arn = 'arn:aws:iam::111122223333:user/app'")
+            && q.contains("errorCode IS NOT NULL"),
+        "{q}"
+    );
+    let root = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "problem")
+        .unwrap();
+    assert!(
+        root["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("GetTable: AccessDeniedException")),
+        "{}",
+        root["evidence"]
+    );
+    // Without read rights: said plainly, the diagnosis unchanged.
+    let (_lab, _code, v, _) = check_json("no-iam-read");
+    let t = &v["evidence"]["identity"]["cloudtrail"];
+    assert!(
+        t["unavailable"]
+            .as_str()
+            .is_some_and(|u| u.contains("cloudtrail:LookupEvents")),
+        "{t}"
+    );
+    assert_eq!(v["causes"][0], "missing-permission");
+}
+
+#[test]
 fn iam_policy_simulator_answers_beside_the_local_evaluation() {
     for scenario in [
         "missing-select",

@@ -176,3 +176,81 @@ fn lab_keeps_existing_files_in_dir_and_prints_one_line() {
     assert!(dir.path().join("ca.pem").exists());
     let _ = json!({});
 }
+
+/// The AWS CLI reads the lab's CloudTrail (JSON protocol) and IAM policy simulator, signed
+/// with the scenario principal's own key.
+#[test]
+fn aws_cli_reads_cloudtrail_and_the_policy_simulator() {
+    let lab = LabProcess::start("missing-select");
+    let url = lab.json["sts"].as_str().unwrap();
+    let c = lab.client();
+    let (id, secret) = (
+        c["access_key_id"].as_str().unwrap(),
+        c["secret_access_key"].as_str().unwrap(),
+    );
+    let out = aws_cli(
+        &[
+            "cloudtrail",
+            "lookup-events",
+            "--endpoint-url",
+            url,
+            "--lookup-attributes",
+            "AttributeKey=EventSource,AttributeValue=cassandra.amazonaws.com",
+            "--output",
+            "json",
+        ],
+        id,
+        secret,
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &v["Events"][0];
+    assert_eq!(e["EventName"], "GetTable", "{v}");
+    let record: serde_json::Value = serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(record["errorCode"], "AccessDeniedException");
+    assert_eq!(record["userIdentity"]["arn"], "arn:aws:iam::111122223333:user/app");
+
+    let table = "arn:aws:cassandra:us-east-1:111122223333:/keyspace/store/table/orders";
+    let out = aws_cli(
+        &[
+            "iam",
+            "simulate-principal-policy",
+            "--endpoint-url",
+            url,
+            "--policy-source-arn",
+            "arn:aws:iam::111122223333:user/app",
+            "--action-names",
+            "cassandra:Select",
+            "cassandra:Modify",
+            "--resource-arns",
+            table,
+            "--output",
+            "json",
+        ],
+        id,
+        secret,
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let decisions: Vec<(String, String)> = v["EvaluationResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["EvalActionName"].as_str().unwrap().to_string(),
+                r["EvalDecision"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![
+            ("cassandra:Select".to_string(), "implicitDeny".to_string()),
+            ("cassandra:Modify".to_string(), "allowed".to_string()),
+        ],
+        "{v}"
+    );
+}

@@ -36,6 +36,7 @@ const FILTERS: &[(&str, &str)] = &[
     (r"until [^)│]*\)", "until DATE)"),
     (r"/tmp/[^ │]*", "/tmp/DIR"),
     (r"\d+\.\d+s", "N.Ns"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "TIME"),
     // Filtered values change widths: fold the padding before a border.
     (r" +│", " │"),
     (r"─+┐", "─┐"),

@@ -91,8 +91,14 @@ fn xml_escape(s: &str) -> String {
 async fn handle(req: Request<Incoming>, world: &World) -> Response<Full<Bytes>> {
     let now = world.now();
     let rid = request_id();
+    // CloudTrail speaks the JSON protocol (X-Amz-Target); STS and IAM the query protocol.
+    let json = req.headers().contains_key("x-amz-target");
     let (status, body) = match process(req, world, now).await {
         Ok(xml) => (StatusCode::OK, xml.replace("{RID}", &rid)),
+        Err(e) if json => (
+            e.status,
+            serde_json::json!({"__type": e.code, "message": e.message}).to_string(),
+        ),
         Err(e) => (
             e.status,
             format!(
@@ -104,7 +110,10 @@ async fn handle(req: Request<Incoming>, world: &World) -> Response<Full<Bytes>> 
     };
     Response::builder()
         .status(status)
-        .header("content-type", "text/xml")
+        .header(
+            "content-type",
+            if json { "application/x-amz-json-1.1" } else { "text/xml" },
+        )
         .header("x-amzn-requestid", &rid)
         .header("date", now.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
         .body(Full::new(Bytes::from(body)))
@@ -122,6 +131,16 @@ async fn process(req: Request<Incoming>, world: &World, now: DateTime<Utc>) -> R
     let mut params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     params.extend(form_urlencoded::parse(&body).into_owned());
     let identity = authenticate(&parts, &body, world, now)?;
+    if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        return match target.rsplit('.').next() {
+            Some("LookupEvents") => lookup_events(world, &identity, &body),
+            _ => Err(aws_error(
+                400,
+                "UnknownOperationException",
+                format!("Unknown operation {target}"),
+            )),
+        };
+    }
     match params.get("Action").map(String::as_str) {
         Some("GetCallerIdentity") => Ok(format!(
             "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <GetCallerIdentityResult>\n    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{{RID}}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
@@ -636,4 +655,70 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
             Ok(iam_wrap(action, &inner))
         }
     }
+}
+
+/// CloudTrail `LookupEvents` over the lab's recorded Keyspaces management events: the
+/// `EventSource` attribute and the time window filter, newest first. Every principal may
+/// look up events unless the scenario refuses reads.
+fn lookup_events(world: &World, caller: &Identity, body: &[u8]) -> Result<String, AwsError> {
+    if world.deny_iam_reads && caller.arn != world.admin().identity.arn {
+        return Err(aws_error(
+            400,
+            "AccessDeniedException",
+            format!(
+                "User: {} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action",
+                caller.arn
+            ),
+        ));
+    }
+    let req: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| aws_error(400, "SerializationException", "the request body is not JSON"))?;
+    let source = req["LookupAttributes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["AttributeKey"] == "EventSource"))
+        .and_then(|x| x["AttributeValue"].as_str())
+        .map(str::to_string);
+    let secs = |k: &str| req[k].as_f64().map(|f| f as i64);
+    let (from, to) = (secs("StartTime"), secs("EndTime"));
+    let max = req["MaxResults"].as_u64().unwrap_or(50).min(50) as usize;
+    let mut events = Vec::new();
+    for t in world.trail.iter().rev() {
+        let at = t.time.timestamp();
+        if source.as_deref().is_some_and(|s| s != "cassandra.amazonaws.com")
+            || from.is_some_and(|f| at < f)
+            || to.is_some_and(|e| at > e)
+        {
+            continue;
+        }
+        let id = format!("{:08x}-lab", (at as u64) ^ (t.event_name.len() as u64));
+        let user = t.principal_arn.rsplit('/').next().unwrap_or_default().to_string();
+        let record = serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "arn": t.principal_arn, "accountId": t.principal_arn.split(':').nth(4), "userName": user},
+            "eventTime": t.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "eventSource": "cassandra.amazonaws.com",
+            "eventName": t.event_name,
+            "awsRegion": "us-east-1",
+            "errorCode": t.error_code,
+            "errorMessage": t.error_message,
+            "eventID": id,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "eventCategory": "Management"
+        });
+        events.push(serde_json::json!({
+            "EventId": id,
+            "EventName": t.event_name,
+            "ReadOnly": "true",
+            "EventTime": at,
+            "EventSource": "cassandra.amazonaws.com",
+            "Username": user,
+            "Resources": [],
+            "CloudTrailEvent": record.to_string()
+        }));
+        if events.len() == max {
+            break;
+        }
+    }
+    Ok(serde_json::json!({"Events": events}).to_string())
 }

@@ -22,6 +22,21 @@ pub struct Scenario {
     #[serde(default, rename = "role")]
     pub roles: Vec<RoleSpec>,
     pub client: ClientSpec,
+    /// CloudTrail management events already recorded when the lab starts.
+    #[serde(default, rename = "cloudtrail")]
+    pub trail: Vec<TrailSeed>,
+}
+
+/// A Keyspaces management event in the lab's CloudTrail history.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailSeed {
+    /// Whose event it is (a principal name of the scenario).
+    pub principal: String,
+    pub event_name: String,
+    pub error_code: String,
+    pub error_message: Option<String>,
+    pub minutes_ago: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -86,6 +86,18 @@ pub struct World {
     /// IAM refuses reads to everyone but the lab's admin.
     pub deny_iam_reads: bool,
     clock_offset: Duration,
+    /// CloudTrail management events, oldest first.
+    pub trail: Vec<TrailRecord>,
+}
+
+/// One recorded CloudTrail management event of Keyspaces.
+#[derive(Debug, Clone)]
+pub struct TrailRecord {
+    pub principal_arn: String,
+    pub event_name: String,
+    pub error_code: String,
+    pub error_message: Option<String>,
+    pub time: DateTime<Utc>,
 }
 
 /// Why a credential was refused.
@@ -218,6 +230,17 @@ impl World {
             added: Mutex::new(Vec::new()),
             deny_iam_reads: s.server.deny_iam_reads,
             clock_offset: Duration::seconds(s.server.clock_offset_secs),
+            trail: s
+                .trail
+                .iter()
+                .map(|t| TrailRecord {
+                    principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/{}", t.principal),
+                    event_name: t.event_name.clone(),
+                    error_code: t.error_code.clone(),
+                    error_message: t.error_message.clone(),
+                    time: Utc::now() + Duration::seconds(s.server.clock_offset_secs) - Duration::minutes(t.minutes_ago),
+                })
+                .collect(),
         }
     }
 

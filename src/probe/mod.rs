@@ -1,6 +1,7 @@
 //! The probe engine: runs DNS → TCP → TLS → CQL on the critical path and identity in
 //! parallel, each step with its own timeout, emitting events as it goes and returning
 //! the `Evidence`. Knows nothing about screens or reports.
+pub mod cloudtrail;
 pub mod cql;
 pub mod dns;
 pub mod driver;
@@ -116,12 +117,14 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             .and_then(|a| a.assumed_arn.clone())
             .or_else(|| report.caller.as_ref().map(|c| c.arn.clone()));
         if let (Some(k), Some(arn)) = (&keys, principal) {
-            let (p, ssc) = tokio::join!(
+            let (p, ssc, trail) = tokio::join!(
                 policies::probe(target, &conf, k, &arn),
-                policies::service_credentials(target, &conf, k, &arn)
+                policies::service_credentials(target, &conf, k, &arn),
+                cloudtrail::probe(target, &conf, k, &arn)
             );
             report.policies = Some(p);
             report.service_credentials = ssc;
+            report.cloudtrail = Some(trail);
         }
         (report, keys, start.elapsed().as_millis() as u64)
     };

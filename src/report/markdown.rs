@@ -80,14 +80,22 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             );
         }
     }
-    let checks = super::policy_check_lines(ev);
+    let trail = crate::digest::cloudtrail_lines(ev);
+    if let Some((query, rest)) = trail.split_last() {
+        let _ = writeln!(o, "\n## CloudTrail\n");
+        for l in rest {
+            let _ = writeln!(o, "- {l}");
+        }
+        let _ = writeln!(o, "\n```sql\n{query}\n```");
+    }
+    let checks = crate::digest::policy_check_lines(ev);
     if !checks.is_empty() {
         let _ = writeln!(o, "\n## Policy checks (local evaluation | IAM policy simulator)\n");
         for l in checks {
             let _ = writeln!(o, "- {l}");
         }
     }
-    let lines = super::driver_config_lines(ev);
+    let lines = crate::digest::driver_config_lines(ev);
     if !lines.is_empty() {
         let _ = writeln!(o, "\n## Driver configuration\n\n```");
         for l in lines {

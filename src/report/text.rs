@@ -86,14 +86,21 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             );
         }
     }
-    let checks = super::policy_check_lines(ev);
+    let trail = crate::digest::cloudtrail_lines(ev);
+    if !trail.is_empty() {
+        let _ = writeln!(o, "CloudTrail:");
+        for l in trail {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
+    let checks = crate::digest::policy_check_lines(ev);
     if !checks.is_empty() {
         let _ = writeln!(o, "Policy checks:");
         for l in checks {
             let _ = writeln!(o, "  {l}");
         }
     }
-    let lines = super::driver_config_lines(ev);
+    let lines = crate::digest::driver_config_lines(ev);
     if !lines.is_empty() {
         let _ = writeln!(o, "Driver configuration:");
         for l in lines {

@@ -267,8 +267,21 @@ fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
             ))),
         }
     }
+    if let Some(t) = &id.cloudtrail {
+        match &t.unavailable {
+            Some(why) => l.push(Line::from(format!("CloudTrail: not available ({why})"))),
+            None => {
+                for e in &t.events {
+                    l.push(Line::from(format!(
+                        "✗ CloudTrail {} {} {}",
+                        e.time, e.event_name, e.error_code
+                    )));
+                }
+            }
+        }
+    }
     // Denied checks first (they explain the failure), the allowed ones as one count.
-    let checks = crate::report::policy_check_lines(&app.evidence);
+    let checks = crate::digest::policy_check_lines(&app.evidence);
     let allowed = checks.iter().filter(|c| c.starts_with('✓')).count();
     for line in checks.into_iter().filter(|c| !c.starts_with('✓')) {
         l.push(Line::from(line));
@@ -372,7 +385,7 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
             d.detail
         )));
     }
-    for line in crate::report::driver_config_lines(ev) {
+    for line in crate::digest::driver_config_lines(ev) {
         let mark = if line.starts_with("  ") { "" } else { "Config: " };
         l.push(Line::from(format!("{mark}{line}")));
     }

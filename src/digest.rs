@@ -1,0 +1,133 @@
+//! Short human lines that summarise parts of the evidence (driver configuration files,
+//! policy checks beside IAM's simulator, CloudTrail), shared by the diagnosis' evidence,
+//! the reports and the TUI. Pure formatting of `Evidence`; no I/O, no decisions.
+use crate::evidence::Evidence;
+
+/// The driver configuration files as short lines (file, truststore, problems by line),
+/// shared by the text and Markdown reports and the TUI.
+pub fn driver_config_lines(ev: &Evidence) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &ev.driver_configs {
+        out.push(format!(
+            "{} ({}): {}",
+            r.path,
+            r.kind,
+            match r.problems.len() {
+                0 => "no problem found".to_string(),
+                1 => "1 problem".to_string(),
+                n => format!("{n} problems"),
+            }
+        ));
+        if let Some(t) = &r.truststore {
+            let verdict = match t.verifies_endpoint {
+                Some(true) => "; the served chain verifies against it",
+                Some(false) => "; the served chain does NOT verify against it",
+                None => "",
+            };
+            match &t.unreadable {
+                Some(why) => out.push(format!("  truststore {} ({}): {why}", t.path, t.format)),
+                None => out.push(format!(
+                    "  truststore {} ({}): {}{verdict}",
+                    t.path,
+                    t.format,
+                    t.certificates.join(", ")
+                )),
+            }
+        }
+        for p in &r.problems {
+            let at = p.line.map(|l| format!("line {l}")).unwrap_or_else(|| "file".into());
+            out.push(format!("  {at}: {} [{}]", p.detail, p.leaf));
+        }
+        for e in &r.parse_errors {
+            out.push(format!("  not read: {e}"));
+        }
+    }
+    out
+}
+
+/// The principal's policies evaluated locally beside IAM's policy simulator, one line per
+/// probed action and ARN; shared by the reports and the TUI.
+pub fn policy_check_lines(ev: &Evidence) -> Vec<String> {
+    let Some(p) = ev.identity.as_ref().and_then(|i| i.policies.as_ref()) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    let sim = p.simulation.as_ref();
+    if let Some(why) = sim.and_then(|s| s.unavailable.as_ref()) {
+        out.push(format!("IAM policy simulator not available: {why}"));
+    }
+    let local_name = |d: &crate::iam::Decision| match d {
+        crate::iam::Decision::Allowed { .. } => "allowed",
+        crate::iam::Decision::ExplicitDeny { .. } => "explicitDeny",
+        crate::iam::Decision::ImplicitDeny { .. } => "implicitDeny",
+    };
+    let short = |r: &str| {
+        r.split_once(":/")
+            .map(|(_, t)| format!("/{t}"))
+            .unwrap_or_else(|| r.to_string())
+    };
+    let mut pairs: Vec<(String, String, Option<&str>, Option<&str>)> = p
+        .checks
+        .iter()
+        .map(|c| {
+            (
+                c.action.clone(),
+                c.resource.clone(),
+                Some(local_name(&c.decision)),
+                None,
+            )
+        })
+        .collect();
+    for r in sim.map(|s| s.results.as_slice()).unwrap_or_default() {
+        match pairs
+            .iter_mut()
+            .find(|(a, res, _, _)| *a == r.action && *res == r.resource)
+        {
+            Some(pair) => pair.3 = Some(r.decision.as_str()),
+            None => pairs.push((r.action.clone(), r.resource.clone(), None, Some(r.decision.as_str()))),
+        }
+    }
+    for (a, r, local, iam) in pairs {
+        let ok = local.unwrap_or("allowed") == "allowed" && iam.unwrap_or("allowed") == "allowed";
+        out.push(format!(
+            "{} {a} {}: local {} | IAM simulator {}",
+            if ok { "✓" } else { "✗" },
+            short(&r),
+            local.unwrap_or("not evaluated (policies unreadable)"),
+            iam.unwrap_or("not asked")
+        ));
+    }
+    out
+}
+
+/// CloudTrail: the principal's failed Keyspaces management events, and where the data
+/// events are; shared by the reports, the findings and the TUI.
+pub fn cloudtrail_lines(ev: &Evidence) -> Vec<String> {
+    let Some(t) = ev.identity.as_ref().and_then(|i| i.cloudtrail.as_ref()) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    match &t.unavailable {
+        Some(why) => out.push(format!("CloudTrail LookupEvents not available: {why}")),
+        None if t.events.is_empty() => out.push(format!(
+            "CloudTrail LookupEvents: no failed Keyspaces management event by this principal in the last {} h",
+            t.looked_back_hours
+        )),
+        None => {
+            for e in &t.events {
+                out.push(format!(
+                    "CloudTrail {} {}: {}{}",
+                    e.time,
+                    e.event_name,
+                    e.error_code,
+                    e.error_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
+                ));
+            }
+        }
+    }
+    out.push(
+        "CQL statements (SELECT, INSERT...) are data events: LookupEvents never returns them; with a trail or event data store collecting Keyspaces data events, run in CloudTrail Lake:".into(),
+    );
+    out.push(t.lake_query.clone());
+    out
+}
