@@ -131,3 +131,48 @@ pub fn cloudtrail_lines(ev: &Evidence) -> Vec<String> {
     out.push(t.lake_query.clone());
     out
 }
+
+/// The IAM user's service-specific credentials for Keyspaces: status, age, which one the
+/// client uses, and the two-per-user limit.
+pub fn service_credential_lines(ev: &Evidence) -> Vec<String> {
+    let Some(r) = ev.identity.as_ref().and_then(|i| i.service_credentials.as_ref()) else {
+        return vec![];
+    };
+    if let Some(why) = &r.unreadable {
+        return vec![format!(
+            "Service-specific credentials of {}: not readable ({why})",
+            r.user
+        )];
+    }
+    let mut out = vec![format!(
+        "Service-specific credentials of {}: {} of 2{}",
+        r.user,
+        r.credentials.len(),
+        if r.credentials.len() >= 2 {
+            " (the limit: delete one before creating another)"
+        } else {
+            ""
+        }
+    )];
+    let in_use = ev.target.username.as_deref();
+    for c in &r.credentials {
+        out.push(format!(
+            "  {} {} {} {} days old{}{}",
+            if c.status == "Active" { "✓" } else { "✗" },
+            c.service_user_name,
+            c.status,
+            c.age_days,
+            if c.age_days > 90 {
+                " (rotate: older than 90 days)"
+            } else {
+                ""
+            },
+            if in_use == Some(c.service_user_name.as_str()) {
+                " ← in use"
+            } else {
+                ""
+            }
+        ));
+    }
+    out
+}

@@ -495,6 +495,12 @@ deny = iam.create_policy(PolicyName="NoOrders", PolicyDocument=doc("Deny", "cass
 iam.attach_group_policy(GroupName="auditors", PolicyArn=deny)
 iam.put_group_policy(GroupName="auditors", PolicyName="GroupInline", PolicyDocument=doc("Allow", "cassandra:Select", ks + "system*", "Systems"))
 iam.add_user_to_group(GroupName="auditors", UserName="app")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/app"}, "Action": "sts:AssumeRole"}]})
+iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust)
+iam.attach_role_policy(RoleName="reader", PolicyArn=read)
+iam.put_role_policy(RoleName="reader", PolicyName="RoleInline", PolicyDocument=doc("Allow", "cassandra:Modify", ks + "store/*", "RoleWrite"))
+rb = iam.create_policy(PolicyName="ReadOnlyBoundary", PolicyDocument=doc("Allow", "cassandra:Select", "*", "OnlyReads"))["Policy"]["Arn"]
+iam.put_role_permissions_boundary(RoleName="reader", PermissionsBoundary=rb)
 k = iam.create_access_key(UserName="app")["AccessKey"]
 print(k["AccessKeyId"], k["SecretAccessKey"])
 "#;
@@ -506,30 +512,33 @@ print(k["AccessKeyId"], k["SecretAccessKey"])
     let keys = String::from_utf8_lossy(&out.stdout).to_string();
     let (id, secret) = keys.trim().split_once(' ').unwrap();
     let closed = free_port();
-    let out = Command::new(bin())
-        .args(["check", "--json", "--host", "cassandra.us-east-1.amazonaws.com"])
-        .args([
-            "--port",
-            &closed.to_string(),
-            "--keyspace",
-            "store",
-            "--table",
-            "orders",
-        ])
-        .args(["--resolve", "cassandra.us-east-1.amazonaws.com:127.0.0.1"])
-        .args(["--aws-endpoint-url", &url])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("AWS_ACCESS_KEY_ID", id)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let check = |extra: &[&str]| -> serde_json::Value {
+        let out = Command::new(bin())
+            .args(["check", "--json", "--host", "cassandra.us-east-1.amazonaws.com"])
+            .args([
+                "--port",
+                &closed.to_string(),
+                "--keyspace",
+                "store",
+                "--table",
+                "orders",
+            ])
+            .args(["--resolve", "cassandra.us-east-1.amazonaws.com:127.0.0.1"])
+            .args(["--aws-endpoint-url", &url])
+            .args(extra)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    };
+    let v = check(&[]);
     let p = &v["evidence"]["identity"]["policies"];
     assert_eq!(p["unreadable"], serde_json::Value::Null, "{p}");
     let mut names: Vec<String> = p["policies"]
@@ -580,4 +589,41 @@ print(k["AccessKeyId"], k["SecretAccessKey"])
         "{}",
         p["simulation"]
     );
+
+    // As the role: its attached and inline policies and its permission boundary.
+    let v = check(&["--role-arn", "arn:aws:iam::123456789012:role/reader", "--probe-writes"]);
+    let p = &v["evidence"]["identity"]["policies"];
+    assert_eq!(p["unreadable"], serde_json::Value::Null, "{p}");
+    assert!(
+        p["principal_arn"].as_str().unwrap().contains(":assumed-role/reader/"),
+        "{p}"
+    );
+    let mut names: Vec<String> = p["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["arn"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "arn:aws:iam::123456789012:policy/KeyspacesRead".to_string(),
+            "arn:aws:iam::123456789012:role/reader inline policy RoleInline".to_string(),
+        ],
+        "{p}"
+    );
+    assert_eq!(
+        p["boundary"]["arn"],
+        "arn:aws:iam::123456789012:policy/ReadOnlyBoundary"
+    );
+    // The inline policy allows Modify, the boundary does not.
+    let modify = p["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "cassandra:Modify")
+        .unwrap();
+    assert_eq!(modify["decision"]["decision"], "implicit_deny", "{modify}");
+    assert_eq!(modify["decision"]["boundary_blocks"], true, "{modify}");
 }

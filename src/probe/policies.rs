@@ -151,6 +151,19 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
             }
         }
     } else {
+        let role = iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e).message)?;
+        if let Some(b) = role
+            .role()
+            .and_then(|r| r.permissions_boundary())
+            .and_then(|b| b.permissions_boundary_arn())
+        {
+            boundary = Some(managed(iam, b).await?);
+        }
         let attached = iam
             .list_attached_role_policies()
             .role_name(name)
@@ -160,6 +173,27 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
         for p in attached.attached_policies() {
             if let Some(a) = p.policy_arn() {
                 policies.push(managed(iam, a).await?);
+            }
+        }
+        let inline = iam
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e).message)?;
+        for pn in inline.policy_names() {
+            let p = iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(pn)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e).message)?;
+            if let Some(d) = decode_document(p.policy_document()) {
+                policies.push(NamedPolicy {
+                    arn: format!("{} inline policy {pn}", role.role().map(|r| r.arn()).unwrap_or(arn)),
+                    document: d,
+                });
             }
         }
     }

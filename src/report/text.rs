@@ -86,6 +86,13 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             );
         }
     }
+    let ssc = crate::digest::service_credential_lines(ev);
+    if !ssc.is_empty() {
+        let _ = writeln!(o, "Credentials:");
+        for l in ssc {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
     let trail = crate::digest::cloudtrail_lines(ev);
     if !trail.is_empty() {
         let _ = writeln!(o, "CloudTrail:");

@@ -267,6 +267,9 @@ fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
             ))),
         }
     }
+    for line in crate::digest::service_credential_lines(&app.evidence) {
+        l.push(Line::from(line));
+    }
     if let Some(t) = &id.cloudtrail {
         match &t.unavailable {
             Some(why) => l.push(Line::from(format!("CloudTrail: not available ({why})"))),
