@@ -70,6 +70,7 @@ snap!(hostname_mismatch, "hostname-mismatch");
 snap!(expired_session_token, "expired-session-token");
 snap!(explicit_deny, "explicit-deny");
 snap!(wrong_port, "wrong-port");
+snap!(java_conf_starfield_only, "java-conf-starfield-only");
 
 #[test]
 fn resize_never_panics() {

@@ -310,6 +310,11 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
         l.push(r);
     }
     l.push(Line::from(format!("Host: {}:{}", ev.target.host, ev.target.port)));
+    // The deployed configuration next to the endpoint it is meant for.
+    for line in crate::digest::driver_config_lines(ev) {
+        let mark = if line.starts_with("  ") { "" } else { "Config: " };
+        l.push(Line::from(format!("{mark}{line}")));
+    }
     if let Some(d) = &ev.dns {
         match &d.error {
             Some(e) => l.push(Line::from(format!("✗ DNS: {e}"))),
@@ -387,10 +392,6 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
             d.driver,
             d.detail
         )));
-    }
-    for line in crate::digest::driver_config_lines(ev) {
-        let mark = if line.starts_with("  ") { "" } else { "Config: " };
-        l.push(Line::from(format!("{mark}{line}")));
     }
     (l, state)
 }
