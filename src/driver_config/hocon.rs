@@ -167,7 +167,14 @@ impl Reader<'_> {
                     }
                     break;
                 }
-                _ => self.member(prefix),
+                _ => {
+                    let before = self.pos;
+                    self.member(prefix);
+                    if self.pos == before {
+                        // Never stand still on input no rule consumes.
+                        self.bump();
+                    }
+                }
             }
         }
         self.depth -= 1;
@@ -312,7 +319,18 @@ impl Reader<'_> {
                     items.extend(self.list());
                     self.depth -= 1;
                 }
-                _ => items.push(self.scalar()),
+                _ => {
+                    let before = self.pos;
+                    let item = self.scalar();
+                    if self.pos == before {
+                        // A '}' (or anything no value starts with) inside a list.
+                        let line = self.line;
+                        let c = self.bump().unwrap_or_default();
+                        self.doc.errors.push((line, format!("unexpected '{c}' in a list")));
+                    } else {
+                        items.push(item);
+                    }
+                }
             }
         }
         items
@@ -436,5 +454,10 @@ mod tests {
         assert!(!parse(&deep).errors.is_empty());
         let lists = format!("a = {}", "[".repeat(500));
         assert!(!parse(&lists).errors.is_empty());
+        // Characters no rule consumes inside a list or an object end, with an error.
+        for text in ["a = [ } ]", "a = [ } ", "a = [}", "]", "a { ] }", "a = [ \"x\" } 1 ]"] {
+            let d = parse(text);
+            assert!(!d.errors.is_empty(), "{text}: {d:?}");
+        }
     }
 }
