@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 pub enum CqlshrcError {
     #[error("cannot read {path}: {message}")]
     Read { path: String, message: String },
-    #[error(
-        "{path}:{line}: '{text}' is neither a [section], a 'key = value' line nor a comment; fix or remove that line"
-    )]
-    Malformed { path: String, line: usize, text: String },
+    /// The line itself is not repeated: it may hold a password.
+    #[error("{path}:{line}: this line is neither a [section], a 'key = value' line nor a comment; fix or remove it")]
+    Malformed { path: String, line: usize },
     #[error(
         "{path}:{line}: '{key}' appears before any [section]; put it under [connection], [authentication], [ssl] or [auth_provider]"
     )]
@@ -85,19 +84,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Cqlshrc, CqlshrcError> {
             continue;
         }
         let Some((k, v)) = t.split_once(['=', ':']) else {
-            return Err(CqlshrcError::Malformed {
-                path: shown,
-                line,
-                text: t.chars().take(60).collect(),
-            });
+            return Err(CqlshrcError::Malformed { path: shown, line });
         };
         let key = k.trim().to_ascii_lowercase();
         if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(CqlshrcError::Malformed {
-                path: shown,
-                line,
-                text: t.chars().take(60).collect(),
-            });
+            return Err(CqlshrcError::Malformed { path: shown, line });
         }
         let Some(section) = &current else {
             return Err(CqlshrcError::NoSection { path: shown, line, key });

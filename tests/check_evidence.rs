@@ -627,3 +627,58 @@ print(k["AccessKeyId"], k["SecretAccessKey"])
     assert_eq!(modify["decision"]["decision"], "implicit_deny", "{modify}");
     assert_eq!(modify["decision"]["boundary_blocks"], true, "{modify}");
 }
+
+/// A malformed line is located, never repeated: it may be a password.
+#[test]
+fn malformed_configuration_lines_are_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let rc = dir.path().join("cqlshrc");
+    std::fs::write(
+        &rc,
+        "[authentication]\nusername = alice-at-111122223333\npassword Sup3r-S3cret-Pa55\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["check", "--cqlshrc", rc.to_str().unwrap()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(":3:"), "{err}");
+    assert!(!err.contains("Sup3r-S3cret-Pa55"), "{err}");
+
+    let conf = dir.path().join("application.conf");
+    std::fs::write(
+        &conf,
+        "datastax-java-driver {\n  advanced.auth-provider {\n    class = PlainTextAuthProvider\n    username = \"alice-at-111122223333\"\n    = \"Sup3r-S3cret-Pa55\"\n  }\n}\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args([
+            "check",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--port",
+            "1",
+            "--timeout",
+            "1s",
+        ])
+        .args(["--resolve", "cassandra.us-east-1.amazonaws.com:127.0.0.1"])
+        .args(["--driver-config", conf.to_str().unwrap()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("line 5: expected a key"), "{stdout}");
+    assert!(!stdout.contains("Sup3r-S3cret-Pa55"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Sup3r-S3cret-Pa55"));
+}

@@ -214,8 +214,8 @@ impl Reader<'_> {
     fn member(&mut self, prefix: &str) {
         let line = self.line;
         let Some(parts) = self.key() else {
-            let found: String = self.chars[self.pos..].iter().take_while(|c| **c != '\n').collect();
-            self.error(line, format!("expected a key, found '{}'", found.trim()));
+            // The line is not repeated: it may hold a password.
+            self.error(line, "expected a key at this position");
             return;
         };
         if parts.len() == 1 && parts[0] == "include" {
