@@ -110,7 +110,7 @@ pub fn cloudtrail_lines(ev: &Evidence) -> Vec<String> {
     match &t.unavailable {
         Some(why) => out.push(format!("CloudTrail LookupEvents not available: {why}")),
         None if t.events.is_empty() => out.push(format!(
-            "CloudTrail LookupEvents: no failed Keyspaces management event by this principal in the last {} h",
+            "CloudTrail LookupEvents: no failed Keyspaces management event by this principal among the account's 50 most recent Keyspaces events of the last {} h",
             t.looked_back_hours
         )),
         None => {

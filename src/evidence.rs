@@ -226,6 +226,9 @@ pub struct PolicyReport {
     pub unreadable: Option<String>,
     /// IAM's own policy simulator for the same actions and ARNs, beside `checks`.
     pub simulation: Option<SimulationReport>,
+    /// What could not be read while the rest was (groups, a role's boundary).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partial: Vec<String>,
 }
 
 /// `iam:SimulatePrincipalPolicy` for the probes' actions and ARNs.

@@ -221,7 +221,6 @@ fn an_insecure_cqlshrc_shows_every_problem_on_its_line() {
         problems(&r),
         expected(&[
             ("conf-contact-port", Some(4)),
-            ("conf-no-tls", None),
             ("conf-validation-off", Some(7)),
             ("conf-tls-version", Some(8)),
             ("conf-truststore-unreadable", Some(9)),
@@ -239,4 +238,56 @@ fn a_file_that_is_neither_is_said_to_be_neither() {
     std::fs::write(&p, "spring.data.cassandra.port = 9142\n").unwrap();
     let r = lint(&p, "us-east-1");
     assert_eq!(problems(&r), expected(&[("conf-unrecognised", None)]));
+}
+
+#[test]
+fn a_cqlshrc_without_any_tls_setting() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("cqlshrc");
+    std::fs::write(
+        &p,
+        "[connection]\nhostname = cassandra.us-east-1.amazonaws.com\nport = 9142\n",
+    )
+    .unwrap();
+    let r = lint(&p, "us-east-1");
+    assert_eq!(problems(&r), expected(&[("conf-no-tls", None)]));
+}
+
+#[test]
+fn substitutions_includes_and_the_files_own_region_raise_nothing_false() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("application.conf");
+    // Values from the environment, a TLS block in an included file, eu-west-1 endpoints
+    // checked while the shell says us-east-1.
+    std::fs::write(
+        &p,
+        "include \"keyspaces-tls.conf\"\ndatastax-java-driver {\n  basic.contact-points = [ \"cassandra.eu-west-1.amazonaws.com:9142\" ]\n  basic.load-balancing-policy.local-datacenter = eu-west-1\n  advanced.auth-provider {\n    class = software.aws.mcs.auth.SigV4AuthProvider\n    aws-region = ${?AWS_REGION}\n  }\n}\n",
+    )
+    .unwrap();
+    let r = lint(&p, "us-east-1");
+    assert_eq!(problems(&r), vec![], "{:#?}", r.problems);
+    assert!(
+        r.parse_errors
+            .iter()
+            .any(|e| e.contains("include") && e.contains("not followed")),
+        "{:?}",
+        r.parse_errors
+    );
+}
+
+#[test]
+fn passwords_never_leave_the_file_even_when_it_is_broken() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("application.conf");
+    std::fs::write(
+        &p,
+        "datastax-java-driver {\n  basic.contact-points = [ \"cassandra.us-east-1.amazonaws.com:9042\"\n  advanced.auth-provider {\n    class = PlainTextAuthProvider\n    username = \"bob\"\n    password = \"Xy,Secret-Tail\"\n  }\n  advanced.ssl-engine-factory {\n    truststore-path = \"./missing.p12\n    truststore-password = \"Another-Secret\"\n  }\n}\n",
+    )
+    .unwrap();
+    let r = lint(&p, "us-east-1");
+    let all = format!("{r:?}");
+    for secret in ["Xy,Secret-Tail", "Secret-Tail", "Another-Secret"] {
+        assert!(!all.contains(secret), "{secret} in {all}");
+    }
+    assert!(!r.parse_errors.is_empty());
 }

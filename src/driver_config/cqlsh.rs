@@ -42,14 +42,16 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     let ssl_flag = rc.get("connection", "ssl");
     let tls_on =
         factory.is_some_and(|f| f.value.contains("ssl_transport_factory")) || ssl_flag.is_some_and(|s| on(&s.value));
-    if !tls_on {
+    // With an [ssl] section the user most likely passes --ssl, as AWS's guide does.
+    let ssl_section = rc.get("ssl", "certfile").is_some() || rc.get("ssl", "validate").is_some();
+    if !tls_on && (!ssl_section || ssl_flag.is_some_and(|s| off(&s.value))) {
         let line = ssl_flag.or(factory).map(|s| s.line);
         out.push(problem(
             "conf-no-tls",
             line,
             "[connection] ssl / factory",
             ssl_flag.or(factory).map(|s| s.value.as_str()),
-            "neither [connection] ssl = true nor factory = cqlshlib.ssl.ssl_transport_factory: cqlsh connects in clear text unless --ssl is passed every time, and Keyspaces accepts TLS only".into(),
+            "neither [connection] ssl = true nor factory = cqlshlib.ssl.ssl_transport_factory, and no [ssl] section: cqlsh connects in clear text unless --ssl is passed every time, and Keyspaces accepts TLS only".into(),
         ));
     }
 
@@ -67,7 +69,8 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
 
     if let Some(s) = rc.get("ssl", "version") {
         let v = s.value.to_ascii_uppercase().replace(['.', '-'], "_");
-        if matches!(v.as_str(), "TLSV1" | "TLSV1_0" | "TLSV1_1" | "SSLV3" | "SSLV23") {
+        // SSLv23 is Python's alias for "negotiate the highest": it works.
+        if matches!(v.as_str(), "TLSV1" | "TLSV1_0" | "TLSV1_1" | "SSLV3") {
             out.push(problem(
                 "conf-tls-version",
                 Some(s.line),
@@ -99,8 +102,13 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     }
 
     // cqlsh hands the [auth_provider] keys to the plugin's constructor as keyword arguments.
+    // The file's own host decides its region; else the endpoint being diagnosed.
+    let region = rc
+        .get("connection", "hostname")
+        .and_then(|h| crate::target::region_of_host(&h.value))
+        .or_else(|| expect.region.map(str::to_string));
     if rc.uses_sigv4()
-        && let (Some(s), Some(want)) = (rc.get("auth_provider", "region_name"), expect.region)
+        && let (Some(s), Some(want)) = (rc.get("auth_provider", "region_name"), region.as_deref())
         && s.value != want
     {
         report.problems.push(problem(

@@ -62,9 +62,15 @@ struct Reader<'a> {
     line: usize,
     doc: &'a mut Document,
     depth: usize,
+    /// Set by an unterminated string or list: the value is not recorded, so text from
+    /// the lines after it (a password, say) never becomes part of a reported value.
+    broken: bool,
 }
 
 const MAX_DEPTH: usize = 64;
+/// Longer keys are not driver settings; capping them also bounds the memory of paths.
+const MAX_KEY: usize = 256;
+const MAX_PATH: usize = 1024;
 
 pub fn parse(text: &str) -> Document {
     let mut doc = Document::default();
@@ -74,6 +80,7 @@ pub fn parse(text: &str) -> Document {
         line: 1,
         doc: &mut doc,
         depth: 0,
+        broken: false,
     };
     r.skip_space(true);
     if r.peek() == Some('{') {
@@ -225,6 +232,10 @@ impl Reader<'_> {
             self.skip_to_eol();
             return;
         }
+        if parts.iter().any(|p| p.chars().count() > MAX_KEY) || prefix.len() > MAX_PATH {
+            self.error(line, "a key longer than any driver setting");
+            return;
+        }
         let path = if prefix.is_empty() {
             parts.join(".")
         } else {
@@ -241,7 +252,8 @@ impl Reader<'_> {
             }
             Some('{') => {}
             _ => {
-                self.error(line, format!("'{path}' has no '=' or ':' before its value"));
+                // The key is not repeated: after a broken value it may be part of a password.
+                self.error(line, "a key has no '=' or ':' before its value");
                 return;
             }
         }
@@ -262,20 +274,26 @@ impl Reader<'_> {
             }
             Some('[') => {
                 self.bump();
+                self.broken = false;
                 let items = self.list();
-                self.doc.settings.push(Setting {
-                    path,
-                    value: Value::List(items),
-                    line,
-                });
+                if !std::mem::take(&mut self.broken) {
+                    self.doc.settings.push(Setting {
+                        path,
+                        value: Value::List(items),
+                        line,
+                    });
+                }
             }
             _ => {
+                self.broken = false;
                 let v = self.scalar();
-                self.doc.settings.push(Setting {
-                    path,
-                    value: Value::Text(v),
-                    line,
-                });
+                if !std::mem::take(&mut self.broken) {
+                    self.doc.settings.push(Setting {
+                        path,
+                        value: Value::Text(v),
+                        line,
+                    });
+                }
             }
         }
     }
@@ -288,6 +306,7 @@ impl Reader<'_> {
                 None => {
                     let line = self.line;
                     self.doc.errors.push((line, "a list is not closed with ']'".into()));
+                    self.broken = true;
                     break;
                 }
                 Some(']') => {
@@ -323,10 +342,12 @@ impl Reader<'_> {
                     let before = self.pos;
                     let item = self.scalar();
                     if self.pos == before {
-                        // A '}' (or anything no value starts with) inside a list.
+                        // A '}' (or anything no value starts with) inside a list: the
+                        // list was not closed where it should have been.
                         let line = self.line;
-                        let c = self.bump().unwrap_or_default();
-                        self.doc.errors.push((line, format!("unexpected '{c}' in a list")));
+                        self.bump();
+                        self.doc.errors.push((line, "a list is not closed with ']'".into()));
+                        self.broken = true;
                     } else {
                         items.push(item);
                     }
@@ -354,6 +375,7 @@ impl Reader<'_> {
                     Some(c) => s.push(c),
                     None => {
                         self.doc.errors.push((line, "a \"\"\" string is not closed".into()));
+                        self.broken = true;
                         return Some(s);
                     }
                 }
@@ -362,21 +384,38 @@ impl Reader<'_> {
         self.bump();
         let mut s = String::new();
         loop {
-            match self.bump() {
-                Some('"') => return Some(s),
-                Some('\\') => match self.bump() {
-                    Some('n') => s.push('\n'),
-                    Some('t') => s.push('\t'),
-                    Some(c) => s.push(c),
-                    None => break,
-                },
-                Some('\n') | None => break,
-                Some(c) => s.push(c),
+            // A newline ends an unclosed string and stays for the caller: the next line
+            // is not part of it.
+            match self.peek() {
+                None | Some('\n') => break,
+                Some('"') => {
+                    self.bump();
+                    return Some(s);
+                }
+                Some('\\') => {
+                    self.bump();
+                    match self.peek() {
+                        None | Some('\n') => break,
+                        Some(c) => {
+                            self.bump();
+                            s.push(match c {
+                                'n' => '\n',
+                                't' => '\t',
+                                c => c,
+                            });
+                        }
+                    }
+                }
+                Some(c) => {
+                    self.bump();
+                    s.push(c);
+                }
             }
         }
         self.doc
             .errors
             .push((line, "a quoted string is not closed on its line".into()));
+        self.broken = true;
         Some(s)
     }
 
@@ -391,9 +430,13 @@ impl Reader<'_> {
                     }
                 }
                 Some('$') if self.peek_at(1) == Some('{') => {
-                    while let Some(c) = self.bump() {
+                    while let Some(c) = self.peek() {
+                        if c == '\n' {
+                            break;
+                        }
+                        self.bump();
                         out.push(c);
-                        if c == '}' || c == '\n' {
+                        if c == '}' {
                             break;
                         }
                     }
@@ -443,6 +486,24 @@ mod tests {
         assert_eq!(d.text("a.b"), Some(("2", 2)));
         assert_eq!(d.text("x.y"), Some(("q", 3)));
         assert_eq!(d.text("c"), Some(("${?ENV_VAR}", 5)));
+    }
+
+    #[test]
+    fn an_unclosed_string_or_list_never_takes_the_next_lines_with_it() {
+        let d = parse("a {\n  truststore-path = \"./x.jks\n  truststore-password = \"pw\"\n}\n");
+        assert_eq!(d.get("a.truststore-path"), None);
+        assert_eq!(d.text("a.truststore-password"), Some(("pw", 3)));
+        let d = parse("a {\n  contact-points = [ \"h:9142\"\n  password = \"s3cret\"\n}\n");
+        assert_eq!(d.get("a.contact-points"), None, "{d:?}");
+        assert!(
+            d.settings
+                .iter()
+                .all(|s| !format!("{:?}", s.value).contains("s3cret") || s.path.ends_with("password"))
+        );
+        let d = parse("x = ${?A\ny = 2\n");
+        assert_eq!(d.text("y"), Some(("2", 2)));
+        let long = format!("\"{}\" {{ a = 1, b = 2 }}", "k".repeat(5000));
+        assert!(parse(&long).settings.iter().all(|s| s.path.len() < 2000));
     }
 
     #[test]

@@ -32,21 +32,39 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         return report;
     }
     let key = |k: &str| format!("{ROOT}.{k}");
-    let text_of = |k: &str| doc.text(&key(k));
+    // A substitution (`${?AWS_REGION}`) is resolved at run time: nothing to judge here.
+    let literal = |path: &str| doc.text(path).filter(|(v, _)| !v.starts_with("${"));
+    let text_of = |k: &str| literal(&key(k));
+    // Settings may come from included files or from code (withSslContext, ...): only a
+    // file that sets its own contact points is taken as the whole connection setup.
+    let complete = doc.includes.is_empty() && doc.has(&key("basic.contact-points"));
+    for (line, what) in &doc.includes {
+        report.parse_errors.push(format!(
+            "line {line}: include {what} is not followed; settings it holds were not checked"
+        ));
+    }
+    let secrets: Vec<String> = [
+        key("advanced.ssl-engine-factory.truststore-password"),
+        key("advanced.auth-provider.password"),
+    ]
+    .iter()
+    .filter_map(|p| doc.text(p).map(|(v, _)| v.to_string()))
+    .filter(|v| v.len() >= 3)
+    .collect();
     let out = &mut report.problems;
 
     // Contact points and the region they name.
-    let mut endpoint_region = expect.region.map(str::to_string);
+    let mut file_region: Option<String> = None;
     if let Some(s) = doc.get(&key("basic.contact-points"))
         && let Value::List(points) = &s.value
     {
-        for p in points {
+        for p in points.iter().filter(|p| looks_like_endpoint(p)) {
             let (host, port) = match p.rsplit_once(':') {
                 Some((h, port)) => (h, port.parse::<u16>().ok()),
                 None => (p.as_str(), None),
             };
             if let Some(r) = crate::target::region_of_host(host) {
-                endpoint_region.get_or_insert(r);
+                file_region.get_or_insert(r);
             }
             match port {
                 Some(port) if port != 9142 && port != expect.port => out.push(problem(
@@ -68,6 +86,8 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         }
     }
 
+    // The file's own endpoint decides its region; else the endpoint being diagnosed.
+    let endpoint_region = file_region.or_else(|| expect.region.map(str::to_string));
     // local-datacenter must be the region.
     let explicit_points = doc.has(&key("basic.contact-points"));
     match (text_of("basic.load-balancing-policy.local-datacenter"), &endpoint_region) {
@@ -78,7 +98,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             Some(dc),
             format!("local-datacenter is {dc} but Keyspaces reports the region {region} as every node's data center, so no node is local"),
         )),
-        (None, _) if explicit_points => out.push(problem(
+        (None, _) if explicit_points && !doc.has(&key("basic.load-balancing-policy.local-datacenter")) => out.push(problem(
             "conf-local-dc",
             doc.get(&key("basic.contact-points")).map(|s| s.line),
             "basic.load-balancing-policy.local-datacenter",
@@ -91,15 +111,17 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     // TLS.
     let ssl = key("advanced.ssl-engine-factory");
     if !doc.has(&ssl) {
-        out.push(problem(
-            "conf-no-tls",
-            None,
-            "advanced.ssl-engine-factory",
-            None,
-            "no advanced.ssl-engine-factory: the driver connects in clear text and Keyspaces accepts TLS only".into(),
-        ));
+        if complete {
+            out.push(problem(
+                "conf-no-tls",
+                None,
+                "advanced.ssl-engine-factory",
+                None,
+                "no advanced.ssl-engine-factory: unless the application sets an SSL context in code (withSslContext), the driver connects in clear text and Keyspaces accepts TLS only".into(),
+            ));
+        }
     } else {
-        if let Some((v, line)) = doc.text(&format!("{ssl}.hostname-validation"))
+        if let Some((v, line)) = literal(&format!("{ssl}.hostname-validation"))
             && v.eq_ignore_ascii_case("true")
         {
             out.push(problem(
@@ -110,12 +132,34 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
                 "the driver checks each node's certificate against the address it dialled; Keyspaces peers are reached by IP, so connections to them fail".into(),
             ));
         }
-        if let Some((p, line)) = doc.text(&format!("{ssl}.truststore-path")) {
+        if let Some((p, line)) = literal(&format!("{ssl}.truststore-path")) {
             let password = doc
                 .text(&format!("{ssl}.truststore-password"))
                 .map(|(pw, _)| Secret::new(pw.to_string()));
+            let password_unresolved = password.as_ref().is_some_and(|p| p.expose().starts_with("${"));
             let resolved = super::resolve_relative(path, p);
-            let ts = super::truststore::inspect(&resolved, password.as_ref(), expect.chain, expect.tls_name);
+            let mut ts = super::truststore::inspect(&resolved, password.as_ref(), expect.chain, expect.tls_name);
+            if !Path::new(p).is_absolute()
+                && let Some(u) = ts.unreadable.as_mut()
+                && u.starts_with("cannot open")
+            {
+                u.push_str(&format!(
+                    " (a relative path resolves against the application's working directory; looked in this shell's and next to {})",
+                    path.display()
+                ));
+            }
+            if password_unresolved && ts.format == super::truststore::Format::Pkcs12.name() && ts.unreadable.is_some() {
+                // The password comes from the environment at run time: not a finding.
+                ts.unreadable = None;
+                ts.detail = Some("truststore-password is a substitution; the store was not opened".into());
+            } else if password.is_none()
+                && ts
+                    .unreadable
+                    .as_deref()
+                    .is_some_and(|u| u.contains("configured password"))
+            {
+                ts.unreadable = Some("the PKCS#12 store needs a password and truststore-password is not set".into());
+            }
             if ts.unreadable.is_none() && ts.format == super::truststore::Format::Pem.name() {
                 out.push(problem(
                     "conf-truststore-unreadable",
@@ -136,15 +180,16 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     // Authentication.
     let auth = key("advanced.auth-provider");
     match doc.text(&format!("{auth}.class")) {
+        None if !complete => {}
         None => out.push(problem(
             "conf-no-auth",
             doc.get(&auth).map(|s| s.line),
             "advanced.auth-provider.class",
             None,
-            "no auth-provider class: the driver answers Keyspaces' authentication challenge with nothing".into(),
+            "no auth-provider class: unless the application sets one in code (withAuthProvider), the driver answers Keyspaces' authentication challenge with nothing".into(),
         )),
         Some((class, _)) if class.contains("SigV4AuthProvider") => {
-            if let (Some((r, line)), Some(region)) = (doc.text(&format!("{auth}.aws-region")), &endpoint_region)
+            if let (Some((r, line)), Some(region)) = (literal(&format!("{auth}.aws-region")), &endpoint_region)
                 && r != region
             {
                 out.push(problem(
@@ -157,8 +202,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             }
         }
         Some((class, line)) if class.contains("PlainTextAuthProvider") => {
-            if let Some((u, uline)) = doc.text(&format!("{auth}.username"))
-                && !u.starts_with("${")
+            if let Some((u, uline)) = literal(&format!("{auth}.username"))
                 && !crate::target::is_service_specific_username(u)
             {
                 out.push(problem(
@@ -209,5 +253,41 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             ));
         }
     }
+    redact(&mut report, &secrets);
     report
+}
+
+/// A contact point as written: `host` or `host:port`, nothing else (a broken file must
+/// not turn other settings into "contact points" that get echoed).
+fn looks_like_endpoint(p: &str) -> bool {
+    !p.is_empty() && p.len() <= 300 && p.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+}
+
+/// The last line of defence: the file's passwords never leave in any reported text.
+fn redact(report: &mut DriverConfigReport, secrets: &[String]) {
+    let clean = |s: &mut String| {
+        for secret in secrets {
+            if s.contains(secret.as_str()) {
+                *s = s.replace(secret.as_str(), "<redacted>");
+            }
+        }
+    };
+    for p in &mut report.problems {
+        clean(&mut p.detail);
+        if let Some(v) = &mut p.value {
+            clean(v);
+        }
+    }
+    for e in &mut report.parse_errors {
+        clean(e);
+    }
+    if let Some(t) = &mut report.truststore {
+        clean(&mut t.path);
+        for c in &mut t.certificates {
+            clean(c);
+        }
+        for s in [&mut t.detail, &mut t.unreadable].into_iter().flatten() {
+            clean(s);
+        }
+    }
 }

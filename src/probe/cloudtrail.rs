@@ -42,13 +42,26 @@ pub fn lake_query(principal_arn: &str, since: chrono::DateTime<chrono::Utc>) -> 
     )
 }
 
-/// Whether an event was made by the principal (a role session matches its role too).
+/// Whether an event was made by the principal; for a role session, by any session of
+/// the same role (its `sessionIssuer` is the role, whatever the path).
 fn by_principal(event: &serde_json::Value, principal_arn: &str) -> bool {
     let arn = event["userIdentity"]["arn"].as_str().unwrap_or_default();
+    if arn == principal_arn {
+        return true;
+    }
+    let parts: Vec<&str> = principal_arn.split(':').collect();
+    let Some(role) = parts
+        .get(5)
+        .and_then(|r| r.strip_prefix("assumed-role/"))
+        .and_then(|r| r.split('/').next())
+    else {
+        return false;
+    };
+    let account = parts.get(4).copied().unwrap_or_default();
     let issuer = event["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
         .as_str()
         .unwrap_or_default();
-    arn == principal_arn || (!issuer.is_empty() && issuer == principal_arn)
+    issuer.contains(&format!(":iam::{account}:role/")) && issuer.ends_with(&format!("/{role}"))
 }
 
 pub async fn probe(
@@ -110,4 +123,36 @@ pub async fn probe(
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_sessions_match_their_role_whatever_the_path() {
+        let event = serde_json::json!({"userIdentity": {"arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_1234/alice",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_1234"}}}});
+        assert!(by_principal(
+            &event,
+            "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_1234/bob"
+        ));
+        assert!(!by_principal(
+            &event,
+            "arn:aws:sts::111122223333:assumed-role/Other/bob"
+        ));
+        assert!(!by_principal(
+            &event,
+            "arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_Dev_1234/bob"
+        ));
+        let user = serde_json::json!({"userIdentity": {"arn": "arn:aws:iam::111122223333:user/app"}});
+        assert!(by_principal(&user, "arn:aws:iam::111122223333:user/app"));
+        assert!(!by_principal(&user, "arn:aws:iam::111122223333:user/other"));
+    }
+
+    #[test]
+    fn the_lake_query_quotes_the_principal() {
+        let q = lake_query("arn:aws:iam::1:user/o'brien", chrono::Utc::now());
+        assert!(q.contains("'arn:aws:iam::1:user/o''brien'"), "{q}");
+    }
 }

@@ -233,19 +233,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         duration_ms: id_ms,
         evidence: id_summary,
     });
-    let chain = tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default();
-    let expect = crate::driver_config::Expect {
-        host: &target.host,
-        port: target.port,
-        region: target.host_region.as_deref().or(target.region.as_deref()),
-        tls_name: &target.tls_name,
-        chain: &chain,
-    };
-    ev.driver_configs = target
-        .driver_configs
-        .iter()
-        .map(|p| crate::driver_config::inspect(p, &expect))
-        .collect();
+    ev.driver_configs = driver_configs(target, tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default()).await;
     ev.dns = dns;
     ev.tcp = tcp;
     ev.tls = tls;
@@ -262,6 +250,48 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     ev.probes = rec.records;
     snapshot(&ev);
     ev
+}
+
+/// Lints the `--driver-config` files off the async threads (opening a PKCS#12 store runs
+/// its key derivation) and within the step timeout.
+async fn driver_configs(
+    target: &Target,
+    chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+) -> Vec<crate::evidence::DriverConfigReport> {
+    if target.driver_configs.is_empty() {
+        return vec![];
+    }
+    let t = target.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        let expect = crate::driver_config::Expect {
+            host: &t.host,
+            port: t.port,
+            region: t.host_region.as_deref().or(t.region.as_deref()),
+            tls_name: &t.tls_name,
+            chain: &chain,
+        };
+        t.driver_configs
+            .iter()
+            .map(|p| crate::driver_config::inspect(p, &expect))
+            .collect::<Vec<_>>()
+    });
+    match tokio::time::timeout(target.step_timeout * 2, work).await {
+        Ok(Ok(reports)) => reports,
+        _ => target
+            .driver_configs
+            .iter()
+            .map(|p| crate::evidence::DriverConfigReport {
+                path: p.display().to_string(),
+                kind: "unknown".into(),
+                problems: vec![],
+                truststore: None,
+                parse_errors: vec![format!(
+                    "not linted: reading it (or its truststore) took longer than {:?}",
+                    target.step_timeout * 2
+                )],
+            })
+            .collect(),
+    }
 }
 
 /// The CQL probe with the credentials of the target's auth mode.

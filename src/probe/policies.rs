@@ -62,6 +62,7 @@ fn principal_of(arn: &str) -> Option<(&'static str, String)> {
 async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyReport, String> {
     let mut policies = Vec::new();
     let mut boundary = None;
+    let mut partial = Vec::new();
     if kind == "user" {
         let user = iam
             .get_user()
@@ -109,13 +110,15 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
             }
         }
         // Group policies apply to the user as if attached to it.
-        let groups = iam
-            .list_groups_for_user()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&e).message)?;
-        for g in groups.groups() {
+        // Best effort: without iam:ListGroupsForUser the user's own policies still count.
+        let groups = match iam.list_groups_for_user().user_name(name).send().await {
+            Ok(g) => g.groups().to_vec(),
+            Err(e) => {
+                partial.push(format!("the user's groups were not read: {}", sdk_error(&e).message));
+                vec![]
+            }
+        };
+        for g in &groups {
             let group = g.group_name();
             let attached = iam
                 .list_attached_group_policies()
@@ -151,14 +154,19 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
             }
         }
     } else {
-        let role = iam
-            .get_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&e).message)?;
+        // Best effort: without iam:GetRole the boundary is unknown, the policies still count.
+        let role = match iam.get_role().role_name(name).send().await {
+            Ok(r) => r.role().cloned(),
+            Err(e) => {
+                partial.push(format!(
+                    "the role (and its permission boundary) was not read: {}",
+                    sdk_error(&e).message
+                ));
+                None
+            }
+        };
         if let Some(b) = role
-            .role()
+            .as_ref()
             .and_then(|r| r.permissions_boundary())
             .and_then(|b| b.permissions_boundary_arn())
         {
@@ -191,7 +199,7 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
                 .map_err(|e| sdk_error(&e).message)?;
             if let Some(d) = decode_document(p.policy_document()) {
                 policies.push(NamedPolicy {
-                    arn: format!("{} inline policy {pn}", role.role().map(|r| r.arn()).unwrap_or(arn)),
+                    arn: format!("{} inline policy {pn}", role.as_ref().map(|r| r.arn()).unwrap_or(arn)),
                     document: d,
                 });
             }
@@ -204,6 +212,7 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
         checks: vec![],
         unreadable: None,
         simulation: None,
+        partial,
     })
 }
 
@@ -269,6 +278,7 @@ fn decision_name(d: &Decision) -> &'static str {
 async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Result<Vec<SimulatedDecision>, String> {
     let mut out = Vec::new();
     let mut actions: Vec<&String> = checks.iter().map(|(a, _)| a).collect();
+    actions.sort();
     actions.dedup();
     for action in actions {
         let resources: Vec<String> = checks
@@ -384,13 +394,22 @@ pub async fn probe(
         checks: vec![],
         unreadable: Some(why),
         simulation: None,
+        partial: vec![],
     };
     let Some((kind, name)) = principal_of(principal_arn) else {
         return unreadable(format!("{principal_arn} is not an IAM user or role"));
     };
     let iam = iam_client(target, conf, keys);
     let checks = checks_for(target, principal_arn);
-    let source = simulation_source(principal_arn);
+    // A role session is simulated as its role, whose ARN (with its path, e.g. the
+    // /aws-reserved/sso.amazonaws.com/ roles of IAM Identity Center) IAM knows.
+    let mut source = simulation_source(principal_arn);
+    if kind == "role"
+        && let Ok(Ok(r)) = tokio::time::timeout(target.step_timeout, iam.get_role().role_name(&name).send()).await
+        && let Some(role) = r.role()
+    {
+        source = role.arn().to_string();
+    }
     let (read_result, simulated) = tokio::join!(
         tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn)),
         tokio::time::timeout(target.step_timeout, simulate(&iam, &source, &checks))
