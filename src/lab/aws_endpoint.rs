@@ -582,27 +582,7 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
             };
             Ok(iam_wrap(action, &inner))
         }
-        "GetRole" => {
-            let name = params.get("RoleName").cloned().unwrap_or_default();
-            let (arn, _, _) = own("role", &name).ok_or_else(|| {
-                aws_error(
-                    404,
-                    "NoSuchEntity",
-                    format!("The role with name {name} cannot be found."),
-                )
-            })?;
-            if !may_read(&arn) {
-                return Err(denied(&arn));
-            }
-            Ok(iam_wrap(
-                action,
-                &format!(
-                    "    <Role>\n      <Path>/</Path>\n      <RoleName>{name}</RoleName>\n      <RoleId>AROALAB{}</RoleId>\n      <Arn>{arn}</Arn>\n      <CreateDate>2024-01-01T00:00:00Z</CreateDate>\n    </Role>",
-                    name.len()
-                ),
-            ))
-        }
-        "ListAttachedRolePolicies" | "ListRolePolicies" => {
+        "GetRole" | "ListAttachedRolePolicies" | "ListRolePolicies" => {
             let name = params.get("RoleName").cloned().unwrap_or_default();
             let (arn, policies, _) = own("role", &name).ok_or_else(|| {
                 aws_error(
@@ -613,6 +593,15 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
             })?;
             if !may_read(&arn) {
                 return Err(denied(&arn));
+            }
+            if action == "GetRole" {
+                return Ok(iam_wrap(
+                    action,
+                    &format!(
+                        "    <Role>\n      <Path>/</Path>\n      <RoleName>{name}</RoleName>\n      <RoleId>AROALAB{}</RoleId>\n      <Arn>{arn}</Arn>\n      <CreateDate>2024-01-01T00:00:00Z</CreateDate>\n    </Role>",
+                        name.len()
+                    ),
+                ));
             }
             let inner = if action == "ListRolePolicies" {
                 "    <PolicyNames/>\n    <IsTruncated>false</IsTruncated>".to_string()

@@ -11,13 +11,7 @@ const LOOK_BACK_HOURS: u32 = 24;
 const EVENT_SOURCE: &str = "cassandra.amazonaws.com";
 
 fn client(target: &Target, conf: &aws_types::SdkConfig, keys: &SigningKeys) -> Client {
-    let creds = aws_credential_types::Credentials::new(
-        keys.access_key_id.clone(),
-        keys.secret.expose().to_string(),
-        keys.session_token.as_ref().map(|s| s.expose().to_string()),
-        None,
-        "keyspaces-doctor",
-    );
+    let creds = keys.credentials();
     let region = target
         .host_region
         .clone()

@@ -25,6 +25,19 @@ pub struct SigningKeys {
     pub session_token: Option<Secret>,
 }
 
+impl SigningKeys {
+    /// The keys as the AWS SDK's credentials, for the IAM and CloudTrail clients.
+    pub fn credentials(&self) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret.expose().to_string(),
+            self.session_token.as_ref().map(|s| s.expose().to_string()),
+            None,
+            "keyspaces-doctor",
+        )
+    }
+}
+
 /// The `Date` header STS sent, and when it arrived here.
 type Seen = Option<(String, chrono::DateTime<chrono::Utc>)>;
 

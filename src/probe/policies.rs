@@ -8,6 +8,8 @@ use crate::iam::arn::ResourceArn;
 use crate::iam::{Decision, NamedPolicy, PolicyDocument};
 use crate::target::Target;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 fn decode_document(doc: &str) -> Option<PolicyDocument> {
     let decoded = percent_encoding::percent_decode_str(doc).decode_utf8().ok()?;
@@ -15,12 +17,7 @@ fn decode_document(doc: &str) -> Option<PolicyDocument> {
 }
 
 async fn managed(iam: &Client, arn: &str) -> Result<NamedPolicy, String> {
-    let p = iam
-        .get_policy()
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(|e| sdk_error(&e).message)?;
+    let p = iam.get_policy().policy_arn(arn).send().await.map_err(message)?;
     let version = p
         .policy()
         .and_then(|p| p.default_version_id())
@@ -32,7 +29,7 @@ async fn managed(iam: &Client, arn: &str) -> Result<NamedPolicy, String> {
         .version_id(version)
         .send()
         .await
-        .map_err(|e| sdk_error(&e).message)?;
+        .map_err(message)?;
     let doc = v
         .policy_version()
         .and_then(|v| v.document())
@@ -59,41 +56,71 @@ fn principal_of(arn: &str) -> Option<(&'static str, String)> {
     None
 }
 
-async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyReport, String> {
-    let mut policies = Vec::new();
-    let mut boundary = None;
-    let mut partial = Vec::new();
-    if kind == "user" {
-        let user = iam
-            .get_user()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&e).message)?;
-        if let Some(b) = user
-            .user()
-            .and_then(|u| u.permissions_boundary())
-            .and_then(|b| b.permissions_boundary_arn())
-        {
-            boundary = Some(managed(iam, b).await?);
+/// What IAM holds for the principal, gathered by `read`.
+#[derive(Default)]
+struct Gathered {
+    policies: Vec<NamedPolicy>,
+    boundary: Option<NamedPolicy>,
+    partial: Vec<String>,
+}
+
+impl Gathered {
+    /// Managed policies attached to a user, group or role.
+    async fn attached(&mut self, iam: &Client, attached: &[aws_sdk_iam::types::AttachedPolicy]) -> Result<(), String> {
+        for a in attached.iter().filter_map(|p| p.policy_arn()) {
+            self.policies.push(managed(iam, a).await?);
         }
+        Ok(())
+    }
+
+    /// An inline policy of `holder` (a user, group or role ARN).
+    fn inline(&mut self, holder: &str, name: &str, document: &str) {
+        if let Some(d) = decode_document(document) {
+            self.policies.push(NamedPolicy {
+                arn: format!("{holder} inline policy {name}"),
+                document: d,
+            });
+        }
+    }
+
+    async fn boundary(
+        &mut self,
+        iam: &Client,
+        b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>,
+    ) -> Result<(), String> {
+        if let Some(arn) = b.and_then(|b| b.permissions_boundary_arn()) {
+            self.boundary = Some(managed(iam, arn).await?);
+        }
+        Ok(())
+    }
+}
+
+fn message<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E, HttpResponse>) -> String {
+    sdk_error(&e).message
+}
+
+/// Reads the principal's policies. `role` is the role as `GetRole` returned it (read
+/// once by the caller, which also needs its ARN), or why it could not be read.
+async fn read(
+    iam: &Client,
+    kind: &str,
+    name: &str,
+    arn: &str,
+    role: &Result<aws_sdk_iam::types::Role, String>,
+) -> Result<PolicyReport, String> {
+    let mut g = Gathered::default();
+    if kind == "user" {
+        let user = iam.get_user().user_name(name).send().await.map_err(message)?;
+        g.boundary(iam, user.user().and_then(|u| u.permissions_boundary()))
+            .await?;
         let attached = iam
             .list_attached_user_policies()
             .user_name(name)
             .send()
             .await
-            .map_err(|e| sdk_error(&e).message)?;
-        for p in attached.attached_policies() {
-            if let Some(a) = p.policy_arn() {
-                policies.push(managed(iam, a).await?);
-            }
-        }
-        let inline = iam
-            .list_user_policies()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&e).message)?;
+            .map_err(message)?;
+        g.attached(iam, attached.attached_policies()).await?;
+        let inline = iam.list_user_policies().user_name(name).send().await.map_err(message)?;
         for pn in inline.policy_names() {
             let p = iam
                 .get_user_policy()
@@ -101,94 +128,61 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
                 .policy_name(pn)
                 .send()
                 .await
-                .map_err(|e| sdk_error(&e).message)?;
-            if let Some(d) = decode_document(p.policy_document()) {
-                policies.push(NamedPolicy {
-                    arn: format!("{arn} inline policy {pn}"),
-                    document: d,
-                });
-            }
+                .map_err(message)?;
+            g.inline(arn, pn, p.policy_document());
         }
-        // Group policies apply to the user as if attached to it.
-        // Best effort: without iam:ListGroupsForUser the user's own policies still count.
+        // Group policies apply to the user as if attached to it. Best effort: without
+        // iam:ListGroupsForUser the user's own policies still count.
         let groups = match iam.list_groups_for_user().user_name(name).send().await {
-            Ok(g) => g.groups().to_vec(),
+            Ok(r) => r.groups().to_vec(),
             Err(e) => {
-                partial.push(format!("the user's groups were not read: {}", sdk_error(&e).message));
+                g.partial
+                    .push(format!("the user's groups were not read: {}", message(e)));
                 vec![]
             }
         };
-        for g in &groups {
-            let group = g.group_name();
+        for group in &groups {
+            let gn = group.group_name();
             let attached = iam
                 .list_attached_group_policies()
-                .group_name(group)
+                .group_name(gn)
                 .send()
                 .await
-                .map_err(|e| sdk_error(&e).message)?;
-            for p in attached.attached_policies() {
-                if let Some(a) = p.policy_arn() {
-                    policies.push(managed(iam, a).await?);
-                }
-            }
-            let inline = iam
-                .list_group_policies()
-                .group_name(group)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&e).message)?;
+                .map_err(message)?;
+            g.attached(iam, attached.attached_policies()).await?;
+            let inline = iam.list_group_policies().group_name(gn).send().await.map_err(message)?;
             for pn in inline.policy_names() {
                 let p = iam
                     .get_group_policy()
-                    .group_name(group)
+                    .group_name(gn)
                     .policy_name(pn)
                     .send()
                     .await
-                    .map_err(|e| sdk_error(&e).message)?;
-                if let Some(d) = decode_document(p.policy_document()) {
-                    policies.push(NamedPolicy {
-                        arn: format!("{} inline policy {pn}", g.arn()),
-                        document: d,
-                    });
-                }
+                    .map_err(message)?;
+                g.inline(group.arn(), pn, p.policy_document());
             }
         }
     } else {
         // Best effort: without iam:GetRole the boundary is unknown, the policies still count.
-        let role = match iam.get_role().role_name(name).send().await {
-            Ok(r) => r.role().cloned(),
+        let holder = match role {
+            Ok(r) => {
+                g.boundary(iam, r.permissions_boundary()).await?;
+                r.arn()
+            }
             Err(e) => {
-                partial.push(format!(
-                    "the role (and its permission boundary) was not read: {}",
-                    sdk_error(&e).message
-                ));
-                None
+                g.partial
+                    .push(format!("the role (and its permission boundary) was not read: {e}"));
+                arn
             }
         };
-        if let Some(b) = role
-            .as_ref()
-            .and_then(|r| r.permissions_boundary())
-            .and_then(|b| b.permissions_boundary_arn())
-        {
-            boundary = Some(managed(iam, b).await?);
-        }
         let attached = iam
             .list_attached_role_policies()
             .role_name(name)
             .send()
             .await
-            .map_err(|e| sdk_error(&e).message)?;
-        for p in attached.attached_policies() {
-            if let Some(a) = p.policy_arn() {
-                policies.push(managed(iam, a).await?);
-            }
-        }
-        let inline = iam
-            .list_role_policies()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&e).message)?;
+            .map_err(message)?;
+        g.attached(iam, attached.attached_policies()).await?;
+        let inline = iam.list_role_policies().role_name(name).send().await.map_err(message)?;
         for pn in inline.policy_names() {
             let p = iam
                 .get_role_policy()
@@ -196,23 +190,18 @@ async fn read(iam: &Client, kind: &str, name: &str, arn: &str) -> Result<PolicyR
                 .policy_name(pn)
                 .send()
                 .await
-                .map_err(|e| sdk_error(&e).message)?;
-            if let Some(d) = decode_document(p.policy_document()) {
-                policies.push(NamedPolicy {
-                    arn: format!("{} inline policy {pn}", role.as_ref().map(|r| r.arn()).unwrap_or(arn)),
-                    document: d,
-                });
-            }
+                .map_err(message)?;
+            g.inline(holder, pn, p.policy_document());
         }
     }
     Ok(PolicyReport {
         principal_arn: arn.into(),
-        policies,
-        boundary,
+        policies: g.policies,
+        boundary: g.boundary,
         checks: vec![],
         unreadable: None,
         simulation: None,
-        partial,
+        partial: g.partial,
     })
 }
 
@@ -293,7 +282,7 @@ async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Re
             .set_resource_arns(Some(resources))
             .send()
             .await
-            .map_err(|e| sdk_error(&e).message)?;
+            .map_err(message)?;
         for e in r.evaluation_results() {
             out.push(SimulatedDecision {
                 action: e.eval_action_name().to_string(),
@@ -312,13 +301,7 @@ async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Re
 }
 
 fn iam_client(target: &Target, conf: &aws_types::SdkConfig, keys: &SigningKeys) -> Client {
-    let creds = aws_credential_types::Credentials::new(
-        keys.access_key_id.clone(),
-        keys.secret.expose().to_string(),
-        keys.session_token.as_ref().map(|s| s.expose().to_string()),
-        None,
-        "keyspaces-doctor",
-    );
+    let creds = keys.credentials();
     let mut b = aws_sdk_iam::config::Builder::from(conf)
         .credentials_provider(creds)
         .region(aws_config::Region::new("us-east-1"));
@@ -402,16 +385,23 @@ pub async fn probe(
     let iam = iam_client(target, conf, keys);
     let checks = checks_for(target, principal_arn);
     // A role session is simulated as its role, whose ARN (with its path, e.g. the
-    // /aws-reserved/sso.amazonaws.com/ roles of IAM Identity Center) IAM knows.
-    let mut source = simulation_source(principal_arn);
-    if kind == "role"
-        && let Ok(Ok(r)) = tokio::time::timeout(target.step_timeout, iam.get_role().role_name(&name).send()).await
-        && let Some(role) = r.role()
-    {
-        source = role.arn().to_string();
-    }
+    // /aws-reserved/sso.amazonaws.com/ roles of IAM Identity Center) IAM knows; the same
+    // GetRole answer gives the reader the role's boundary.
+    let role = if kind == "role" {
+        match tokio::time::timeout(target.step_timeout, iam.get_role().role_name(&name).send()).await {
+            Ok(Ok(r)) => r.role().cloned().ok_or_else(|| "GetRole returned no role".to_string()),
+            Ok(Err(e)) => Err(message(e)),
+            Err(_) => Err("IAM did not answer GetRole within the timeout".into()),
+        }
+    } else {
+        Err(String::new())
+    };
+    let source = match &role {
+        Ok(r) => r.arn().to_string(),
+        Err(_) => simulation_source(principal_arn),
+    };
     let (read_result, simulated) = tokio::join!(
-        tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn)),
+        tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn, &role)),
         tokio::time::timeout(target.step_timeout, simulate(&iam, &source, &checks))
     );
     let mut report = match read_result {
