@@ -46,21 +46,17 @@ pub fn driver_config_lines(ev: &Evidence) -> Vec<String> {
 }
 
 /// The principal's policies evaluated locally beside IAM's policy simulator, one line per
-/// probed action and ARN; shared by the reports and the TUI.
-pub fn policy_check_lines(ev: &Evidence) -> Vec<String> {
+/// probed action and ARN, each with whether it needs attention (a denial, a simulator
+/// that could not be asked); shared by the reports and the TUI.
+pub fn policy_checks(ev: &Evidence) -> Vec<(bool, String)> {
     let Some(p) = ev.identity.as_ref().and_then(|i| i.policies.as_ref()) else {
         return vec![];
     };
     let mut out = Vec::new();
     let sim = p.simulation.as_ref();
     if let Some(why) = sim.and_then(|s| s.unavailable.as_ref()) {
-        out.push(format!("IAM policy simulator not available: {why}"));
+        out.push((true, format!("IAM policy simulator not available: {why}")));
     }
-    let local_name = |d: &crate::iam::Decision| match d {
-        crate::iam::Decision::Allowed { .. } => "allowed",
-        crate::iam::Decision::ExplicitDeny { .. } => "explicitDeny",
-        crate::iam::Decision::ImplicitDeny { .. } => "implicitDeny",
-    };
     let short = |r: &str| {
         r.split_once(":/")
             .map(|(_, t)| format!("/{t}"))
@@ -69,14 +65,7 @@ pub fn policy_check_lines(ev: &Evidence) -> Vec<String> {
     let mut pairs: Vec<(String, String, Option<&str>, Option<&str>)> = p
         .checks
         .iter()
-        .map(|c| {
-            (
-                c.action.clone(),
-                c.resource.clone(),
-                Some(local_name(&c.decision)),
-                None,
-            )
-        })
+        .map(|c| (c.action.clone(), c.resource.clone(), Some(c.decision.iam_name()), None))
         .collect();
     for r in sim.map(|s| s.results.as_slice()).unwrap_or_default() {
         match pairs
@@ -89,42 +78,57 @@ pub fn policy_check_lines(ev: &Evidence) -> Vec<String> {
     }
     for (a, r, local, iam) in pairs {
         let ok = local.unwrap_or("allowed") == "allowed" && iam.unwrap_or("allowed") == "allowed";
-        out.push(format!(
-            "{} {a} {}: local {} | IAM simulator {}",
-            if ok { "✓" } else { "✗" },
-            short(&r),
-            local.unwrap_or("not evaluated (policies unreadable)"),
-            iam.unwrap_or("not asked")
+        out.push((
+            !ok,
+            format!(
+                "{} {a} {}: local {} | IAM simulator {}",
+                if ok { "✓" } else { "✗" },
+                short(&r),
+                local.unwrap_or("not evaluated (policies unreadable)"),
+                iam.unwrap_or("not asked")
+            ),
         ));
     }
     out
 }
 
-/// CloudTrail: the principal's failed Keyspaces management events, and where the data
-/// events are; shared by the reports, the findings and the TUI.
+pub fn policy_check_lines(ev: &Evidence) -> Vec<String> {
+    policy_checks(ev).into_iter().map(|(_, l)| l).collect()
+}
+
+/// The principal's failed Keyspaces management events CloudTrail returned, a line each.
+pub fn cloudtrail_events(ev: &Evidence) -> Vec<String> {
+    let Some(t) = ev.identity.as_ref().and_then(|i| i.cloudtrail.as_ref()) else {
+        return vec![];
+    };
+    t.events
+        .iter()
+        .map(|e| {
+            format!(
+                "CloudTrail {} {}: {}{}",
+                e.time,
+                e.event_name,
+                e.error_code,
+                e.error_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// CloudTrail: the events, or why there are none, and where the data events are; for
+/// the reports.
 pub fn cloudtrail_lines(ev: &Evidence) -> Vec<String> {
     let Some(t) = ev.identity.as_ref().and_then(|i| i.cloudtrail.as_ref()) else {
         return vec![];
     };
-    let mut out = Vec::new();
-    match &t.unavailable {
-        Some(why) => out.push(format!("CloudTrail LookupEvents not available: {why}")),
-        None if t.events.is_empty() => out.push(format!(
+    let mut out = match &t.unavailable {
+        Some(why) => vec![format!("CloudTrail LookupEvents not available: {why}")],
+        None if t.events.is_empty() => vec![format!(
             "CloudTrail LookupEvents: no failed Keyspaces management event by this principal among the account's 50 most recent Keyspaces events of the last {} h",
             t.looked_back_hours
-        )),
-        None => {
-            for e in &t.events {
-                out.push(format!(
-                    "CloudTrail {} {}: {}{}",
-                    e.time,
-                    e.event_name,
-                    e.error_code,
-                    e.error_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
-                ));
-            }
-        }
-    }
+        )],
+        None => cloudtrail_events(ev),
+    };
     out.push(
         "CQL statements (SELECT, INSERT...) are data events: LookupEvents never returns them; with a trail or event data store collecting Keyspaces data events, run in CloudTrail Lake:".into(),
     );

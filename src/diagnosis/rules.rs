@@ -840,11 +840,7 @@ fn denial_finding(c: &mut Ctx<'_>, a: &QueryAttempt, message: &str, write: bool)
     if let Some(line) = simulator_line(ev, &action, &resource) {
         evidence.push(line);
     }
-    evidence.extend(
-        crate::digest::cloudtrail_lines(ev)
-            .into_iter()
-            .filter(|l| l.starts_with("CloudTrail ")),
-    );
+    evidence.extend(crate::digest::cloudtrail_events(ev));
     let policies = ev
         .identity
         .as_ref()

@@ -90,6 +90,15 @@ impl Decision {
     pub fn is_allowed(&self) -> bool {
         matches!(self, Decision::Allowed { .. })
     }
+
+    /// The decision as IAM's policy simulator names it (`EvalDecision`).
+    pub fn iam_name(&self) -> &'static str {
+        match self {
+            Decision::Allowed { .. } => "allowed",
+            Decision::ExplicitDeny { .. } => "explicitDeny",
+            Decision::ImplicitDeny { .. } => "implicitDeny",
+        }
+    }
 }
 
 /// IAM's wildcard match: `*` any run, `?` one character.

@@ -430,12 +430,12 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
             for a in list("ActionNames") {
                 for r in list("ResourceArns") {
                     let d = crate::iam::evaluate(&policies, boundary.as_ref(), &a, &r);
-                    let (decision, by, boundary_allows) = match &d {
-                        crate::iam::Decision::Allowed { by } => ("allowed", Some(by), true),
-                        crate::iam::Decision::ExplicitDeny { by } => ("explicitDeny", Some(by), true),
-                        crate::iam::Decision::ImplicitDeny { boundary_blocks } => {
-                            ("implicitDeny", None, !boundary_blocks)
+                    let decision = d.iam_name();
+                    let (by, boundary_allows) = match &d {
+                        crate::iam::Decision::Allowed { by } | crate::iam::Decision::ExplicitDeny { by } => {
+                            (Some(by), true)
                         }
+                        crate::iam::Decision::ImplicitDeny { boundary_blocks } => (None, !boundary_blocks),
                     };
                     let matched = by
                         .map(|b| {

@@ -5,7 +5,7 @@
 use super::identity::{SigningKeys, sdk_error};
 use crate::evidence::{PolicyCheck, PolicyReport, SimulatedDecision, SimulationReport};
 use crate::iam::arn::ResourceArn;
-use crate::iam::{Decision, NamedPolicy, PolicyDocument};
+use crate::iam::{NamedPolicy, PolicyDocument};
 use crate::target::Target;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
@@ -256,14 +256,6 @@ fn simulation_source(principal_arn: &str) -> String {
     principal_arn.to_string()
 }
 
-fn decision_name(d: &Decision) -> &'static str {
-    match d {
-        Decision::Allowed { .. } => "allowed",
-        Decision::ExplicitDeny { .. } => "explicitDeny",
-        Decision::ImplicitDeny { .. } => "implicitDeny",
-    }
-}
-
 async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Result<Vec<SimulatedDecision>, String> {
     let mut out = Vec::new();
     let mut actions: Vec<&String> = checks.iter().map(|(a, _)| a).collect();
@@ -426,7 +418,7 @@ pub async fn probe(
                     .checks
                     .iter()
                     .find(|c| c.action == s.action && c.resource == s.resource)
-                    .map(|c| decision_name(&c.decision) == s.decision);
+                    .map(|c| c.decision.iam_name() == s.decision);
             }
             SimulationReport {
                 results,

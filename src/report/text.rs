@@ -86,32 +86,17 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             );
         }
     }
-    let ssc = crate::digest::service_credential_lines(ev);
-    if !ssc.is_empty() {
-        let _ = writeln!(o, "Credentials:");
-        for l in ssc {
-            let _ = writeln!(o, "  {l}");
-        }
-    }
-    let trail = crate::digest::cloudtrail_lines(ev);
-    if !trail.is_empty() {
-        let _ = writeln!(o, "CloudTrail:");
-        for l in trail {
-            let _ = writeln!(o, "  {l}");
-        }
-    }
-    let checks = crate::digest::policy_check_lines(ev);
-    if !checks.is_empty() {
-        let _ = writeln!(o, "Policy checks:");
-        for l in checks {
-            let _ = writeln!(o, "  {l}");
-        }
-    }
-    let lines = crate::digest::driver_config_lines(ev);
-    if !lines.is_empty() {
-        let _ = writeln!(o, "Driver configuration:");
-        for l in lines {
-            let _ = writeln!(o, "  {l}");
+    for (title, lines) in [
+        ("Credentials:", crate::digest::service_credential_lines(ev)),
+        ("CloudTrail:", crate::digest::cloudtrail_lines(ev)),
+        ("Policy checks:", crate::digest::policy_check_lines(ev)),
+        ("Driver configuration:", crate::digest::driver_config_lines(ev)),
+    ] {
+        if !lines.is_empty() {
+            let _ = writeln!(o, "{title}");
+            for l in lines {
+                let _ = writeln!(o, "  {l}");
+            }
         }
     }
     o

@@ -284,9 +284,11 @@ fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
         }
     }
     // Denied checks first (they explain the failure), the allowed ones as one count.
-    let checks = crate::digest::policy_check_lines(&app.evidence);
-    let allowed = checks.iter().filter(|c| c.starts_with('✓')).count();
-    for line in checks.into_iter().filter(|c| !c.starts_with('✓')) {
+    let (attention, fine): (Vec<_>, Vec<_>) = crate::digest::policy_checks(&app.evidence)
+        .into_iter()
+        .partition(|(a, _)| *a);
+    let allowed = fine.len();
+    for (_, line) in attention {
         l.push(Line::from(line));
     }
     if allowed > 0 {
