@@ -194,24 +194,31 @@ impl Drop for Moto {
     }
 }
 
+impl Moto {
+    /// A moto server on a free port, ready; `no_auth_actions` makes it enforce IAM
+    /// authentication after that many calls. Returns it with its URL.
+    fn start(no_auth_actions: Option<&str>) -> (Moto, String) {
+        let port = free_port();
+        let mut cmd = Command::new(peers_bin().join("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(n) = no_auth_actions {
+            cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n);
+        }
+        let moto = Moto(cmd.spawn().expect("moto_server starts"));
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        (moto, format!("http://127.0.0.1:{port}"))
+    }
+}
+
 #[test]
 fn identity_probe_against_moto() {
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _moto = Moto(
-        Command::new(peers_bin().join("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("INITIAL_NO_AUTH_ACTION_COUNT", "2")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts"),
-    );
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (_moto, url) = Moto::start(Some("2"));
     let aws = |args: &[&str]| {
         aws_cli(
             args,
@@ -464,21 +471,7 @@ fn without_a_terminal_the_tui_prints_the_text_report() {
 /// probes' ARNs locally, and says the simulator could not be asked.
 #[test]
 fn policy_reads_against_moto() {
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _moto = Moto(
-        Command::new(peers_bin().join("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts"),
-    );
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (_moto, url) = Moto::start(None);
     let setup = r#"
 import boto3, json, sys
 iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",

@@ -17,6 +17,16 @@ fn check_json(scenario: &str) -> (LabProcess, i32, Value, Duration) {
     (lab, code, v, took)
 }
 
+/// The first finding of severity problem (findings come ranked).
+fn root_problem(v: &Value) -> &Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "problem")
+        .unwrap_or_else(|| panic!("a problem finding: {}", v["findings"]))
+}
+
 fn expect(scenario: &str, cause: &str) -> Value {
     let (_lab, code, v, _) = check_json(scenario);
     assert_eq!(
@@ -27,13 +37,7 @@ fn expect(scenario: &str, cause: &str) -> Value {
     );
     assert_eq!(v["verdict"], "problems");
     assert_eq!(code, 1, "{scenario}");
-    let root = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["severity"] == "problem")
-        .unwrap()
-        .clone();
+    let root = root_problem(&v).clone();
     assert_eq!(root["cause"], cause);
     assert!(
         !root["path"].as_array().unwrap().is_empty(),
@@ -192,12 +196,7 @@ fn java_conf_starfield_only_names_the_file_and_the_truststore_line() {
     assert!(conf.ends_with("/application.conf"), "{conf}");
     assert_eq!(code, 1);
     assert_eq!(v["causes"][0], "tls-trust", "{}", v["findings"]);
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["severity"] == "problem")
-        .unwrap();
+    let f = root_problem(&v);
     assert_eq!(f["cause"], "tls-trust");
     assert_eq!(f["leaf"], "conf-truststore-missing-roots");
     assert!(f["title"].as_str().unwrap().contains(&conf), "{}", f["title"]);
@@ -337,12 +336,7 @@ fn cloudtrail_lookup_events_and_the_lake_query() {
             && q.contains("errorCode IS NOT NULL"),
         "{q}"
     );
-    let root = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["severity"] == "problem")
-        .unwrap();
+    let root = root_problem(&v);
     assert!(
         root["evidence"]
             .as_array()
@@ -387,12 +381,7 @@ fn iam_policy_simulator_answers_beside_the_local_evaluation() {
             results.iter().any(|r| r["decision"] != "allowed"),
             "{scenario}: the simulator sees the denial too: {results:?}"
         );
-        let root = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["severity"] == "problem")
-            .unwrap();
+        let root = root_problem(&v);
         assert!(
             root["evidence"].as_array().unwrap().iter().any(|e| e
                 .as_str()
