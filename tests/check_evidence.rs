@@ -245,33 +245,24 @@ fn identity_probe_against_moto() {
     let secret = key["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string();
     let closed = free_port();
     let check = |id: &str, secret: &str| -> serde_json::Value {
-        let out = Command::new(bin())
-            .args([
-                "check",
-                "--json",
-                "--host",
-                "cassandra.us-east-1.amazonaws.com",
-                "--port",
-                &closed.to_string(),
-            ])
-            .args([
-                "--resolve",
-                "cassandra.us-east-1.amazonaws.com:127.0.0.1",
-                "--sts-endpoint",
-                &url,
-                "--aws-endpoint-url",
-                &url,
-            ])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", std::env::temp_dir())
-            .env("AWS_ACCESS_KEY_ID", id)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .output()
-            .unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.args([
+            "check",
+            "--json",
+            "--host",
+            "cassandra.us-east-1.amazonaws.com",
+            "--port",
+            &closed.to_string(),
+        ])
+        .args([
+            "--resolve",
+            "cassandra.us-east-1.amazonaws.com:127.0.0.1",
+            "--sts-endpoint",
+            &url,
+            "--aws-endpoint-url",
+            &url,
+        ]);
+        let out = with_key_only(&mut cmd, id, secret).output().unwrap();
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
     };
     let v = check(&id, &secret);
@@ -506,8 +497,8 @@ print(k["AccessKeyId"], k["SecretAccessKey"])
     let (id, secret) = keys.trim().split_once(' ').unwrap();
     let closed = free_port();
     let check = |extra: &[&str]| -> serde_json::Value {
-        let out = Command::new(bin())
-            .args(["check", "--json", "--host", "cassandra.us-east-1.amazonaws.com"])
+        let mut cmd = Command::new(bin());
+        cmd.args(["check", "--json", "--host", "cassandra.us-east-1.amazonaws.com"])
             .args([
                 "--port",
                 &closed.to_string(),
@@ -518,17 +509,8 @@ print(k["AccessKeyId"], k["SecretAccessKey"])
             ])
             .args(["--resolve", "cassandra.us-east-1.amazonaws.com:127.0.0.1"])
             .args(["--aws-endpoint-url", &url])
-            .args(extra)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", std::env::temp_dir())
-            .env("AWS_ACCESS_KEY_ID", id)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .output()
-            .unwrap();
+            .args(extra);
+        let out = with_key_only(&mut cmd, id, secret).output().unwrap();
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
     };
     let v = check(&[]);

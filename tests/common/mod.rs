@@ -148,19 +148,23 @@ pub fn driver_cfg(lab: &LabProcess, queries: &[(&str, &str)]) -> Value {
     c
 }
 
-/// Runs the AWS CLI against the lab's STS with the given key.
-pub fn aws_cli(args: &[&str], key_id: &str, secret: &str, token: Option<&str>) -> Output {
-    let mut cmd = Command::new(peers_bin().join("aws"));
-    cmd.args(args)
-        .env_clear()
+/// Leaves `cmd` no AWS configuration of this host: only PATH, a temporary HOME and the
+/// given key (no profile files, no instance metadata).
+pub fn with_key_only<'a>(cmd: &'a mut Command, key_id: &str, secret: &str) -> &'a mut Command {
+    cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
         .env("AWS_ACCESS_KEY_ID", key_id)
         .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+}
+
+/// Runs the AWS CLI against the lab's STS with the given key.
+pub fn aws_cli(args: &[&str], key_id: &str, secret: &str, token: Option<&str>) -> Output {
+    let mut cmd = Command::new(peers_bin().join("aws"));
+    with_key_only(cmd.args(args), key_id, secret).env("AWS_DEFAULT_REGION", "us-east-1");
     if let Some(t) = token {
         cmd.env("AWS_SESSION_TOKEN", t);
     }
