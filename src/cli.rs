@@ -85,7 +85,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{s}' is not a duration; use seconds such as 5, 2.5s or 500ms"))?;
-    if !(v > 0.0 && v * scale <= 3600.0) {
+    if !(v * scale >= 0.001 && v * scale <= 3600.0) {
         return Err(format!("'{s}' is out of range; use a duration between 1ms and 3600s"));
     }
     Ok(std::time::Duration::from_secs_f64(v * scale))
@@ -98,7 +98,7 @@ pub struct TargetArgs {
     #[arg(long, env = "KEYSPACES_HOST")]
     pub host: Option<String>,
     /// Endpoint port [default: 9142].
-    #[arg(long, env = "KEYSPACES_PORT")]
+    #[arg(long, env = "KEYSPACES_PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
     /// Region to sign for [default: from the host name, else the AWS chain].
     #[arg(long, env = "KEYSPACES_REGION")]

@@ -73,14 +73,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Cqlshrc, CqlshrcError> {
         sections: BTreeMap::new(),
     };
     let mut current: Option<String> = None;
+    // The key a continuation line (indented, as Python's configparser reads it) extends.
+    let mut last: Option<(String, String)> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let t = raw.trim();
         if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
             continue;
         }
+        if raw.starts_with([' ', '\t'])
+            && let Some((section, key)) = &last
+            && let Some(s) = out.sections.get_mut(section).and_then(|m| m.get_mut(key))
+        {
+            s.value.push('\n');
+            s.value.push_str(t);
+            continue;
+        }
         if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
             current = Some(name.trim().to_ascii_lowercase());
+            last = None;
             continue;
         }
         let Some((k, v)) = t.split_once(['=', ':']) else {
@@ -93,6 +104,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Cqlshrc, CqlshrcError> {
         let Some(section) = &current else {
             return Err(CqlshrcError::NoSection { path: shown, line, key });
         };
+        last = Some((section.clone(), key.clone()));
         out.sections.entry(section.clone()).or_default().insert(
             key,
             Setting {
@@ -104,8 +116,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Cqlshrc, CqlshrcError> {
     Ok(out)
 }
 
+/// A cqlshrc is a few hundred bytes; anything over this is not one.
+const MAX_BYTES: u64 = 1 << 20;
+
 pub fn load(path: &Path) -> Result<Cqlshrc, CqlshrcError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CqlshrcError::Read {
+    let text = crate::outside::file::read_text(path, MAX_BYTES).map_err(|e| CqlshrcError::Read {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
@@ -142,6 +157,14 @@ mod tests {
             c.value("connection", "hostname").as_deref(),
             Some("cassandra.eu-west-1.amazonaws.com")
         );
+    }
+
+    #[test]
+    fn continuation_lines_extend_the_value() {
+        let c = parse(Path::new("c"), "[ssl]\ncertfile = /a\n  b\n[connection]\nport = 9142\n").unwrap();
+        assert_eq!(c.value("ssl", "certfile").as_deref(), Some("/a\nb"));
+        assert_eq!(c.value("connection", "port").as_deref(), Some("9142"));
+        assert!(parse(Path::new("c"), "[ssl]\n  b\n").is_err());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! What the probes saw, as plain data: DNS, TCP, TLS, identity, CQL. Probes write it,
 //! the diagnosis reads it, reports and the TUI render it. Types only; no logic, no I/O.
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeStatus {
     Running,
@@ -14,7 +14,7 @@ pub enum ProbeStatus {
 }
 
 /// One probe's run, for the report's `probes` list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProbeRecord {
     pub name: String,
     pub status: ProbeStatus,
@@ -23,7 +23,7 @@ pub struct ProbeRecord {
 }
 
 /// The target as the probes understood it (no secrets).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TargetSummary {
     pub host: String,
     pub port: u16,
@@ -43,7 +43,7 @@ pub struct TargetSummary {
 }
 
 /// Facts about the user's own settings that a real client would also trip over.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConfigNote {
     PasswordWhitespace {
@@ -75,10 +75,16 @@ pub enum ConfigNote {
         path: String,
         problem: String,
     },
+    /// An AWS shared config or credentials file that is not a readable regular file.
+    AwsFileRefused {
+        variable: String,
+        path: String,
+        problem: String,
+    },
     NoRegion,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DnsReport {
     pub host: String,
     pub addresses: Vec<IpAddr>,
@@ -87,7 +93,7 @@ pub struct DnsReport {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TcpOutcome {
     Connected,
@@ -96,14 +102,14 @@ pub enum TcpOutcome {
     Error { message: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TcpReport {
     pub address: SocketAddr,
     pub outcome: TcpOutcome,
     pub connect_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyProblem {
     UnknownIssuer,
@@ -114,7 +120,7 @@ pub enum VerifyProblem {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrustSource {
     CaFile,
@@ -122,7 +128,7 @@ pub enum TrustSource {
     KeyspacesRoots,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrustVerdict {
     pub source: TrustSource,
     /// Where the roots came from (a path, the system store's location, "embedded").
@@ -133,7 +139,7 @@ pub struct TrustVerdict {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
@@ -143,7 +149,7 @@ pub struct CertInfo {
     pub dns_names: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TlsOutcome {
     Established,
@@ -164,7 +170,7 @@ pub enum TlsOutcome {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TlsReport {
     pub verify_name: String,
     pub sni: Option<String>,
@@ -180,28 +186,28 @@ pub struct TlsReport {
     pub chain_der: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallerIdentity {
     pub arn: String,
     pub account: String,
     pub user_id: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AwsError {
     pub code: Option<String>,
     pub message: String,
     pub http_status: Option<u16>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AssumeRoleReport {
     pub role_arn: String,
     pub assumed_arn: Option<String>,
     pub error: Option<AwsError>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginRegion {
     pub plugin: String,
     pub region: Option<String>,
@@ -209,14 +215,14 @@ pub struct PluginRegion {
 }
 
 /// One IAM decision computed locally from the principal's policies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyCheck {
     pub action: String,
     pub resource: String,
     pub decision: crate::iam::Decision,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyReport {
     pub principal_arn: String,
     pub policies: Vec<crate::iam::NamedPolicy>,
@@ -227,19 +233,19 @@ pub struct PolicyReport {
     /// IAM's own policy simulator for the same actions and ARNs, beside `checks`.
     pub simulation: Option<SimulationReport>,
     /// What could not be read while the rest was (groups, a role's boundary).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
 }
 
 /// `iam:SimulatePrincipalPolicy` for the probes' actions and ARNs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimulationReport {
     pub results: Vec<SimulatedDecision>,
     /// Why the simulator could not be asked (no iam:SimulatePrincipalPolicy right, etc.).
     pub unavailable: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimulatedDecision {
     pub action: String,
     pub resource: String,
@@ -252,7 +258,7 @@ pub struct SimulatedDecision {
 }
 
 /// One service-specific credential of the IAM user, as IAM lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceCredentialInfo {
     pub id: String,
     pub service_user_name: String,
@@ -261,14 +267,14 @@ pub struct ServiceCredentialInfo {
 }
 
 /// The user's service-specific credentials for Keyspaces, or why they could not be listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceCredentialsReport {
     pub user: String,
     pub credentials: Vec<ServiceCredentialInfo>,
     pub unreadable: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IdentityReport {
     /// Which provider of the AWS chain supplied credentials.
     pub credential_source: Option<String>,
@@ -292,7 +298,7 @@ pub struct IdentityReport {
 /// Recent Keyspaces management events of the principal that carry an error code, from
 /// CloudTrail `LookupEvents`, and the CloudTrail Lake query for the data events
 /// (SELECT/INSERT...) that `LookupEvents` never returns.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CloudTrailReport {
     pub principal_arn: String,
     pub looked_back_hours: u32,
@@ -302,7 +308,7 @@ pub struct CloudTrailReport {
     pub lake_query: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrailEvent {
     pub time: String,
     pub event_name: String,
@@ -310,7 +316,7 @@ pub struct TrailEvent {
     pub error_message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum AttemptOutcome {
     Ok { rows: usize },
@@ -321,7 +327,7 @@ pub enum AttemptOutcome {
 }
 
 /// One CQL request the probe made, with what the server answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryAttempt {
     pub operation: String,
     pub statement: String,
@@ -340,7 +346,7 @@ impl QueryAttempt {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthResult {
     pub ok: bool,
     pub code: Option<i32>,
@@ -348,7 +354,7 @@ pub struct AuthResult {
     pub duration_ms: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CqlReport {
     pub transport: String,
     pub supported: Vec<(String, Vec<String>)>,
@@ -365,7 +371,7 @@ pub struct CqlReport {
     pub driver: Option<DriverCheck>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriverCheck {
     pub driver: String,
     pub ok: bool,
@@ -375,7 +381,7 @@ pub struct DriverCheck {
 }
 
 /// Everything one run of the probes produced.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Evidence {
     pub target: TargetSummary,
     pub config: Vec<ConfigNote>,
@@ -386,12 +392,63 @@ pub struct Evidence {
     pub cql: Option<CqlReport>,
     pub probes: Vec<ProbeRecord>,
     /// Driver configuration files read with `--driver-config`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub driver_configs: Vec<DriverConfigReport>,
+    /// The run ended (every step finished, or the total timeout cut it). Until then the
+    /// findings are provisional: a step still running is not yet a failure.
+    #[serde(default)]
+    pub finished: bool,
+    /// What `--total-timeout` cut, when it ended the run before every step finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<CutShort>,
+}
+
+/// The total timeout ended the run: how long it allowed and which steps it cut.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CutShort {
+    pub total_timeout_ms: u64,
+    pub steps: Vec<String>,
+}
+
+impl Evidence {
+    /// Every string in the evidence made safe to show (control characters escaped,
+    /// length capped): what a server, a certificate, a file or the environment said
+    /// becomes evidence only through here. The served chain's bytes are kept as they are.
+    pub fn sanitized(self) -> Evidence {
+        fn walk(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::String(s)
+                    if crate::outside::text::has_control(s) || s.len() > crate::outside::text::MAX_CHARS =>
+                {
+                    *s = crate::outside::text::clean(s);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+                serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+                _ => {}
+            }
+        }
+        let chain = self.tls.as_ref().map(|t| t.chain_der.clone());
+        let Ok(mut value) = serde_json::to_value(&self) else {
+            return self;
+        };
+        walk(&mut value);
+        match serde_json::from_value::<Evidence>(value) {
+            Ok(mut clean) => {
+                if let (Some(t), Some(c)) = (clean.tls.as_mut(), chain) {
+                    t.chain_der = c;
+                }
+                clean
+            }
+            Err(e) => {
+                tracing::error!("evidence could not be re-read after cleaning: {e}");
+                self
+            }
+        }
+    }
 }
 
 /// A driver configuration file and what in it breaks or weakens the connection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriverConfigReport {
     pub path: String,
     /// `java-driver` (application.conf) or `cqlshrc`.
@@ -403,7 +460,7 @@ pub struct DriverConfigReport {
 }
 
 /// One problem in a driver configuration, tied to a leaf of the decision tree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConfigProblem {
     pub leaf: String,
     pub line: Option<usize>,
@@ -414,7 +471,7 @@ pub struct ConfigProblem {
 }
 
 /// A truststore named by a driver configuration, opened and judged.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TruststoreReport {
     pub path: String,
     pub format: String,
@@ -428,4 +485,79 @@ pub struct TruststoreReport {
     pub verifies_endpoint: Option<bool>,
     pub detail: Option<String>,
     pub unreadable: Option<String>,
+}
+
+// Plain words for people: how each outcome reads in panes, reports and JSON messages.
+
+impl std::fmt::Display for ProbeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProbeStatus::Running => "running",
+            ProbeStatus::Ok => "ok",
+            ProbeStatus::Failed => "failed",
+            ProbeStatus::TimedOut => "timed out",
+            ProbeStatus::Skipped => "skipped",
+        })
+    }
+}
+
+impl std::fmt::Display for TcpOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TcpOutcome::Connected => f.write_str("connected"),
+            TcpOutcome::Refused => f.write_str("refused (nothing listens on that port)"),
+            TcpOutcome::TimedOut => f.write_str("no answer within the timeout"),
+            TcpOutcome::Error { message } => write!(f, "failed: {message}"),
+        }
+    }
+}
+
+impl std::fmt::Display for TlsOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsOutcome::Established => f.write_str("established"),
+            TlsOutcome::NoAnswer => f.write_str("no TLS answer within the timeout"),
+            TlsOutcome::Closed => f.write_str("the server closed the connection during the handshake"),
+            TlsOutcome::NotTls { detail } => write!(f, "the server answered with something that is not TLS ({detail})"),
+            TlsOutcome::VersionRefused { detail } => {
+                write!(f, "the server refused the TLS versions offered ({detail})")
+            }
+            TlsOutcome::Failed { detail } => write!(f, "failed: {detail}"),
+        }
+    }
+}
+
+impl std::fmt::Display for TrustSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TrustSource::CaFile => "your CA file",
+            TrustSource::System => "the system store",
+            TrustSource::KeyspacesRoots => "the Keyspaces roots",
+        })
+    }
+}
+
+impl std::fmt::Display for VerifyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VerifyProblem::UnknownIssuer => "unknown issuer: no root in this store signs the chain",
+            VerifyProblem::NameMismatch => "the certificate is not valid for the name dialled",
+            VerifyProblem::Expired => "the certificate has expired",
+            VerifyProblem::NotYetValid => "the certificate is not valid yet",
+            VerifyProblem::BadSignature => "a signature in the chain does not verify",
+            VerifyProblem::Other => "the chain does not verify",
+        })
+    }
+}
+
+impl std::fmt::Display for AttemptOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttemptOutcome::Ok { rows } => write!(f, "ok, {rows} rows"),
+            AttemptOutcome::Error { code, message } => write!(f, "server error 0x{code:04X}: {message}"),
+            AttemptOutcome::TimedOut => f.write_str("no answer within the timeout"),
+            AttemptOutcome::Failed { message } => write!(f, "failed: {message}"),
+            AttemptOutcome::Skipped { reason } => write!(f, "skipped: {reason}"),
+        }
+    }
 }

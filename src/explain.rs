@@ -31,6 +31,65 @@ pub struct Explanation {
     pub path: Vec<PathStep>,
     pub open_questions: Vec<String>,
     pub candidates: Vec<Candidate>,
+    /// Said when the input was longer than `explain` reads (its start and its end are read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_cut: Option<String>,
+}
+
+/// The part of a long input that `explain` reads: its first and its last
+/// `MAX_INPUT / 2` bytes (errors sit at the end of logs), with a note of the cut.
+pub struct Input {
+    pub text: String,
+    pub cut: Option<String>,
+}
+
+/// Reads `r` to its end (at most `MAX_STREAM` bytes), keeping only the start and the end.
+pub fn read_input(r: impl std::io::Read) -> Input {
+    use std::io::Read;
+    const MAX_STREAM: u64 = 256 << 20;
+    let half = MAX_INPUT / 2;
+    let mut head = Vec::with_capacity(half);
+    let mut tail = std::collections::VecDeque::with_capacity(half);
+    let mut total: u64 = 0;
+    let mut buf = [0u8; 64 * 1024];
+    let mut r = r.take(MAX_STREAM);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        total += n as u64;
+        let mut chunk = &buf[..n];
+        if head.len() < half {
+            let take = (half - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+        }
+        for &b in chunk {
+            if tail.len() == half {
+                tail.pop_front();
+            }
+            tail.push_back(b);
+        }
+    }
+    let kept = (head.len() + tail.len()) as u64;
+    let mut text = String::from_utf8_lossy(&head).into_owned();
+    let cut = (total > kept).then(|| {
+        format!(
+            "the input was {total} bytes{}; explain read its first {} and its last {} bytes and skipped the {} between",
+            if total >= MAX_STREAM { " or more" } else { "" },
+            head.len(),
+            tail.len(),
+            total - kept
+        )
+    });
+    if !tail.is_empty() {
+        text.push('\n');
+        text.push_str(&String::from_utf8_lossy(tail.make_contiguous()));
+    }
+    Input { text, cut }
 }
 
 /// Values quoted in the text that make the fix concrete.
@@ -87,7 +146,7 @@ fn extract_vars(text: &str) -> BTreeMap<&'static str, String> {
     .collect();
     for (k, r) in rx {
         if let Some(m) = r.captures(text).and_then(|c| c.get(1)) {
-            v.insert(k, m.as_str().to_string());
+            v.insert(k, crate::outside::text::clean_to(m.as_str(), 256));
         }
     }
     if let Some(u) = v.get("username").cloned()
@@ -238,12 +297,13 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             leaf: leaf.map(|l| l.id.clone()),
             title: fill(&l.title),
             fix: l.fix.iter().map(fill).collect(),
-            commands: l.commands.iter().map(fill).collect(),
+            commands: l.commands.iter().map(|c| leaves::fill_command(c, &vars).0).collect(),
             doc: Some(l.doc.clone()),
             retry: Some(l.retry.clone()),
             path,
             open_questions,
             candidates,
+            input_cut: None,
         },
         None => Explanation {
             cause: Cause::Unknown,
@@ -258,6 +318,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             path,
             open_questions,
             candidates,
+            input_cut: None,
         },
     }
 }
@@ -266,6 +327,9 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
 pub fn render_text(e: &Explanation) -> String {
     use std::fmt::Write;
     let mut o = String::new();
+    if let Some(cut) = &e.input_cut {
+        let _ = writeln!(o, "Note: {cut}\n");
+    }
     let _ = writeln!(o, "Most likely cause: {} — {}", e.cause.as_str(), e.title);
     if !e.path.is_empty() {
         let _ = writeln!(o, "\nHow the text was read:");
@@ -273,7 +337,7 @@ pub fn render_text(e: &Explanation) -> String {
             let _ = writeln!(o, "  - {} → {}", s.question, s.answer);
         }
     }
-    if e.candidates.len() > 1 || e.leaf.is_none() {
+    if !e.candidates.is_empty() && (e.candidates.len() > 1 || e.leaf.is_none()) {
         let _ = writeln!(o, "\nCandidates, most likely first:");
         for c in &e.candidates {
             let _ = writeln!(o, "  - [{}] {} ({})", c.score, c.title, c.cause.as_str());
@@ -299,7 +363,14 @@ pub fn render_text(e: &Explanation) -> String {
             let _ = writeln!(o, "  * {s}");
         }
         for c in &e.commands {
-            let _ = writeln!(o, "    $ {c}");
+            match leaves::line_kind(c) {
+                leaves::LineKind::Shell => {
+                    let _ = writeln!(o, "    $ {c}");
+                }
+                leaves::LineKind::Config => {
+                    let _ = writeln!(o, "      {c}");
+                }
+            }
         }
     }
     if let Some(r) = &e.retry {

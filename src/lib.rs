@@ -13,6 +13,7 @@ pub mod explain;
 pub mod iam;
 pub mod lab;
 pub mod logging;
+pub mod outside;
 pub mod probe;
 pub mod report;
 pub mod secret;

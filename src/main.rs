@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Lab(args)) => rt.block_on(run_lab(args)),
         Some(Command::Check(args)) => rt.block_on(run_check(args)),
         Some(Command::Explain(args)) => run_explain(args),
@@ -52,7 +52,11 @@ fn main() -> ExitCode {
         Some(Command::Completions { .. }) | Some(Command::Man) => ExitCode::SUCCESS,
         Some(Command::Train(args)) => rt.block_on(run_train(args)),
         None => rt.block_on(run_tui(cli.target)),
-    }
+    };
+    // A blocking read still waiting (a slow device, a hung network file system) is
+    // abandoned: the answer has been given and the process ends now.
+    rt.shutdown_background();
+    code
 }
 
 async fn run_lab(args: LabArgs) -> ExitCode {
@@ -187,14 +191,7 @@ async fn run_check(args: CheckArgs) -> ExitCode {
         }
     };
     let io = probe::Io::real();
-    let total = target.total_timeout;
-    let ev = match tokio::time::timeout(total, probe::run(&target, &io, &probe::real_env, None)).await {
-        Ok(ev) => ev,
-        Err(_) => {
-            eprintln!("error: the check did not finish within --total-timeout {total:?}");
-            return ExitCode::from(1);
-        }
-    };
+    let ev = probe::run_within_total(&target, &io, &probe::real_env, None).await;
     let d = diagnosis::evaluate(&ev);
     let out = if args.json {
         report::json(&d, &ev)
@@ -211,15 +208,13 @@ async fn run_check(args: CheckArgs) -> ExitCode {
 
 fn run_explain(args: ExplainArgs) -> ExitCode {
     use keyspaces_doctor::explain;
-    use std::io::Read;
-    let text = if args.text.is_empty() {
-        let mut buf = Vec::new();
-        let _ = std::io::stdin().take(explain::MAX_INPUT as u64).read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).to_string()
+    let input = if args.text.is_empty() {
+        explain::read_input(std::io::stdin().lock())
     } else {
-        args.text.join(" ")
+        explain::read_input(args.text.join(" ").as_bytes())
     };
-    let e = explain::explain(&text);
+    let mut e = explain::explain(&input.text);
+    e.input_cut = input.cut;
     let out = if args.json {
         serde_json::to_string(&e).unwrap_or_default()
     } else {

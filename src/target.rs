@@ -65,9 +65,17 @@ pub enum UsageError {
     #[error("--ca-file {path}: {problem}; pass a PEM file that holds the root certificates your client trusts")]
     CaFile { path: String, problem: String },
     #[error(
-        "--resolve '{0}' is not HOST:ADDR with ADDR an IP address, e.g. --resolve cassandra.us-east-1.amazonaws.com:10.0.1.5"
+        "--resolve '{0}' is not HOST:ADDR with HOST a host name and ADDR an IP address, e.g. --resolve cassandra.us-east-1.amazonaws.com:10.0.1.5 or HOST:[2001:db8::5]"
     )]
     Resolve(String),
+    #[error(
+        "{path}:{line}: port = {value} is not a port number (1-65535); cqlsh refuses it too. Set port = 9142, the Keyspaces port"
+    )]
+    CqlshrcPort { path: String, line: usize, value: String },
+    #[error(
+        "host '{0}' is not a host name (letters, digits, '-' and '.' only) nor an IP address; pass the endpoint such as cassandra.us-east-1.amazonaws.com"
+    )]
+    Host(String),
     #[error("no endpoint to diagnose: pass --host or --region (or set hostname in cqlshrc, or AWS_REGION)")]
     NoEndpoint,
     #[error("--driver-config {path}: {problem}; pass the application.conf or cqlshrc your client reads")]
@@ -114,6 +122,8 @@ pub struct Target {
     pub notes: Vec<ConfigNote>,
     /// Driver configuration files to lint (`--driver-config`), each known to be readable.
     pub driver_configs: Vec<PathBuf>,
+    /// The AWS shared files (by variable) that are not readable files: the chain skips them.
+    pub skip_aws_files: Vec<&'static str>,
 }
 
 /// The region in a Keyspaces host name (`cassandra.<region>.amazonaws.com`, `.api.aws`, FIPS, China, VPC endpoints).
@@ -128,8 +138,8 @@ pub fn region_of_host(host: &str) -> Option<String> {
     looks_like_region.then(|| r.to_string())
 }
 
-fn load_pem_roots(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))?;
+fn load_pem_roots(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = crate::outside::file::read(path, crate::outside::file::CONFIG_CAP).map_err(|e| e.to_string())?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("is not valid PEM ({e})"))?;
@@ -151,9 +161,20 @@ impl Target {
         let mut notes = Vec::new();
 
         let mut host = a.host.clone().or_else(|| rcv("connection", "hostname"));
-        let mut port = a
-            .port
-            .or_else(|| rcv("connection", "port").and_then(|p| p.parse().ok()));
+        let mut port = match (a.port, rc.as_ref().and_then(|r| r.get("connection", "port"))) {
+            (Some(p), _) => Some(p),
+            (None, Some(s)) => match s.value.parse::<u16>() {
+                Ok(p) if p > 0 => Some(p),
+                _ => {
+                    return Err(UsageError::CqlshrcPort {
+                        path: rc_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                        line: s.line,
+                        value: crate::outside::text::clean_to(&s.value, 40),
+                    });
+                }
+            },
+            (None, None) => None,
+        };
         if let Some(h) = host.clone()
             && let Some((name, p)) = h.rsplit_once(':')
             && let Ok(p) = p.parse::<u16>()
@@ -195,13 +216,22 @@ impl Target {
             notes.push(ConfigNote::NoRegion);
         }
 
+        if !crate::outside::shell::is_host(&host) {
+            return Err(UsageError::Host(crate::outside::text::clean_to(&host, 80)));
+        }
         let mut resolve = Vec::new();
         for r in &a.resolve {
-            let (h, addr) = r.rsplit_once(':').ok_or_else(|| UsageError::Resolve(r.clone()))?;
+            // Host names hold no ':', so the first one ends the name (IPv6 addresses follow).
+            let (h, addr) = r
+                .split_once(':')
+                .ok_or_else(|| UsageError::Resolve(crate::outside::text::clean_to(r, 120)))?;
+            if !crate::outside::shell::is_host(h) {
+                return Err(UsageError::Resolve(crate::outside::text::clean_to(r, 120)));
+            }
             let ip: IpAddr = addr
                 .trim_matches(['[', ']'])
                 .parse()
-                .map_err(|_| UsageError::Resolve(r.clone()))?;
+                .map_err(|_| UsageError::Resolve(crate::outside::text::clean_to(r, 120)))?;
             resolve.push((h.to_string(), ip));
         }
 
@@ -237,6 +267,27 @@ impl Target {
             });
         }
 
+        let mut skip_aws_files = Vec::new();
+        for (variable, default) in [
+            ("AWS_CONFIG_FILE", "config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        ] {
+            let path = env(variable)
+                .map(PathBuf::from)
+                .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".aws").join(default)));
+            let Some(path) = path else { continue };
+            match crate::outside::file::read(&path, crate::outside::file::CONFIG_CAP) {
+                Ok(_) | Err(crate::outside::file::Refused::Open(_)) => {}
+                Err(problem) => {
+                    notes.push(ConfigNote::AwsFileRefused {
+                        variable: variable.to_string(),
+                        path: path.display().to_string(),
+                        problem: problem.to_string(),
+                    });
+                    skip_aws_files.push(variable);
+                }
+            }
+        }
         let username = a.username.clone().or_else(|| rcv("authentication", "username"));
         let password = env("KEYSPACES_PASSWORD")
             .or_else(|| rcv("authentication", "password"))
@@ -310,6 +361,7 @@ impl Target {
             total_timeout: a.total_timeout,
             notes,
             driver_configs: a.driver_config.clone(),
+            skip_aws_files,
         })
     }
 

@@ -129,7 +129,7 @@ pub async fn run(opts: Options, input: &mut dyn BufRead, out: &mut dyn Write) ->
         .await
         .map_err(|e| e.to_string())?;
         let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
-        let ev = probe::run(&target, &Io::real(), &probe::real_env, None).await;
+        let ev = probe::run_within_total(&target, &Io::real(), &probe::real_env, None).await;
         drop(running);
         let d = diagnosis::evaluate(&ev);
         let Some(root) = d.root().cloned() else { continue };

@@ -103,6 +103,12 @@ fn usage_errors_exit_2_with_a_clear_message() {
     std::fs::write(&empty, "not a certificate\n").unwrap();
     let bad_rc = dir.path().join("cqlshrc");
     std::fs::write(&bad_rc, "[connection]\nhostname cassandra.us-east-1.amazonaws.com\n").unwrap();
+    let port_rc = dir.path().join("port-cqlshrc");
+    std::fs::write(
+        &port_rc,
+        "[connection]\nhostname = cassandra.us-east-1.amazonaws.com\nport = abc\n",
+    )
+    .unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["check".into(), "--bogus".into()], "--bogus"),
         (vec!["check".into(), "--port".into(), "ninety".into()], "ninety"),
@@ -138,7 +144,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
                 "--driver-config".into(),
                 "/nonexistent/application.conf".into(),
             ],
-            "--driver-config /nonexistent/application.conf: cannot be read",
+            "--driver-config /nonexistent/application.conf: cannot be opened",
         ),
         (
             vec![
@@ -148,7 +154,49 @@ fn usage_errors_exit_2_with_a_clear_message() {
                 "--driver-config".into(),
                 dir.path().display().to_string(),
             ],
-            "is not a file",
+            "is a directory",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--port".into(),
+                "0".into(),
+            ],
+            "0",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--timeout".into(),
+                "0.0001s".into(),
+            ],
+            "between 1ms and 3600s",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--host".into(),
+                "cassandra us-east-1.amazonaws.com".into(),
+            ],
+            "is not a host name",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--region".into(),
+                "us-east-1".into(),
+                "--resolve".into(),
+                ":10.0.0.1".into(),
+            ],
+            "--resolve ':10.0.0.1'",
+        ),
+        (
+            vec!["check".into(), "--cqlshrc".into(), port_rc.display().to_string()],
+            "port = abc is not a port number",
         ),
         (
             vec![

@@ -25,6 +25,10 @@ mod rank {
     pub const SCHEMA: u32 = 40;
     /// Problems in a deployed driver configuration: after what the live probes saw.
     pub const DRIVER_CONFIG: u32 = 60;
+    /// The total timeout cut the run: after every cause the partial evidence shows.
+    pub const CUT: u32 = 70;
+    /// A failed step no rule explains (fail closed).
+    pub const UNEXPLAINED: u32 = 80;
     pub const WARNING: u32 = 90;
 }
 
@@ -74,6 +78,20 @@ impl Ctx<'_> {
             vars.insert(k, v.clone());
         }
         let fill = |s: &str| leaves::fill(s, &vars);
+        let mut replaced: Vec<String> = Vec::new();
+        let commands: Vec<String> = l
+            .commands
+            .iter()
+            .map(|s| {
+                let (line, r) = leaves::fill_command(s, &vars);
+                for n in r {
+                    if !replaced.contains(&n) {
+                        replaced.push(n);
+                    }
+                }
+                line
+            })
+            .collect();
         // The tree's path to this leaf, then the evidence that answered it here.
         let mut full: Vec<PathStep> = super::tree::tree()
             .best_path_to(&l.id, &evidence)
@@ -91,8 +109,18 @@ impl Ctx<'_> {
             why: fill(&l.why),
             evidence,
             fix: Fix {
-                steps: l.fix.iter().map(|s| fill(s)).collect(),
-                commands: l.commands.iter().map(|s| fill(s)).collect(),
+                steps: l
+                    .fix
+                    .iter()
+                    .map(|s| fill(s))
+                    .chain((!replaced.is_empty()).then(|| {
+                        format!(
+                            "In the commands, {} stands for a value that did not look like a valid AWS name, ARN or host, so it was not pasted in: fill it in by hand.",
+                            replaced.join(", ")
+                        )
+                    }))
+                    .collect(),
+                commands: commands.clone(),
                 doc: l.doc.clone(),
                 retry: l.retry.clone(),
             },
@@ -215,7 +243,82 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     tls_rules(&mut c);
     cql_rules(&mut c);
     driver_config_rules(&mut c);
+    cut_short(&mut c);
+    unexplained_failures(&mut c);
     c.out
+}
+
+/// The total timeout ended the run before every step finished: what was seen is
+/// reported, and the run is not a success.
+fn cut_short(c: &mut Ctx<'_>) {
+    let Some(cut) = &c.ev.cut else { return };
+    let steps = if cut.steps.is_empty() {
+        "the steps after the last one reported".to_string()
+    } else {
+        cut.steps.join(", ")
+    };
+    c.add(
+        "check-cut-short",
+        rank::CUT,
+        vec![format!(
+            "--total-timeout {} ms ended the check before these steps finished: {steps}",
+            cut.total_timeout_ms
+        )],
+        vec![step(
+            "Did every step finish within the total timeout?",
+            format!("no: {steps}"),
+        )],
+        &[
+            ("cut_steps", steps.clone()),
+            ("total_ms", cut.total_timeout_ms.to_string()),
+        ],
+    );
+}
+
+/// Fail closed: a step of the connection that failed, timed out or never ran, while no
+/// problem explains it, is a problem of its own with cause `unknown`. Identity is a step
+/// of the connection only when the client signs with SigV4.
+fn unexplained_failures(c: &mut Ctx<'_>) {
+    use crate::evidence::ProbeStatus;
+    let ev = c.ev;
+    if !ev.finished || c.out.iter().any(|f| f.severity == Severity::Problem) {
+        return;
+    }
+    let mut required = vec!["dns", "tcp"];
+    if ev.target.tls {
+        required.push("tls");
+    }
+    required.push("cql");
+    if ev.target.auth == "sigv4" {
+        required.push("identity");
+    }
+    for name in required {
+        let record = ev.probes.iter().find(|p| p.name == name);
+        let (status, seen) = match record {
+            Some(p) if p.status == ProbeStatus::Ok => continue,
+            Some(p) => (p.status.to_string(), p.evidence.clone()),
+            None => ("never ran".to_string(), "no record of this step".to_string()),
+        };
+        c.add(
+            "unexplained-failure",
+            rank::UNEXPLAINED,
+            vec![format!("{name} step {status}: {seen}")],
+            vec![step(
+                "Did every step of the connection succeed?",
+                format!("no: {name} {status}"),
+            )],
+            &[("step", name.to_string()), ("step_status", status)],
+        );
+    }
+    if let Some(d) = ev.cql.as_ref().and_then(|q| q.driver.as_ref()).filter(|d| !d.ok) {
+        c.add(
+            "unexplained-failure",
+            rank::UNEXPLAINED,
+            vec![format!("{} driver session failed: {}", d.driver, d.detail)],
+            vec![step("Did a real driver connect with the same settings?", "no")],
+            &[("step", "driver session".into()), ("step_status", "failed".into())],
+        );
+    }
 }
 
 /// Each problem in a `--driver-config` file, with its file and line.
@@ -285,6 +388,21 @@ fn config_rules(c: &mut Ctx<'_>) {
                 vec![format!("certificate validation is off: {source}")],
                 vec![step("Is certificate validation on?", "no")],
                 &[],
+            ),
+            ConfigNote::AwsFileRefused {
+                variable,
+                path,
+                problem,
+            } => c.add(
+                "aws-file-unreadable",
+                rank::CREDENTIALS,
+                vec![format!("{variable}: {path} {problem}")],
+                vec![step("Are the AWS config and credentials files readable files?", "no")],
+                &[
+                    ("aws_file_var", variable.clone()),
+                    ("aws_file", path.clone()),
+                    ("aws_file_problem", problem.clone()),
+                ],
             ),
             ConfigNote::CaFileProblem { path, problem } => c.add(
                 "cqlshrc-certfile",
@@ -409,7 +527,7 @@ fn path_rules(c: &mut Ctx<'_>) {
             TcpOutcome::TimedOut | TcpOutcome::Error { .. } => c.add(
                 "tcp-timeout",
                 rank::ENDPOINT,
-                vec![format!("no TCP connection to {}: {:?}", t.address, t.outcome)],
+                vec![format!("no TCP connection to {}: {}", t.address, t.outcome)],
                 vec![step("Does the port accept TCP?", "no answer")],
                 &[],
             ),
@@ -435,7 +553,7 @@ fn path_rules(c: &mut Ctx<'_>) {
             TlsOutcome::Closed | TlsOutcome::NotTls { .. } | TlsOutcome::Failed { .. } => c.add(
                 "tls-closed",
                 rank::ENDPOINT,
-                vec![format!("the TLS handshake ended: {:?}", t.outcome)],
+                vec![format!("the TLS handshake ended: {}", t.outcome)],
                 path,
                 &[],
             ),
@@ -474,7 +592,12 @@ fn tls_rules(c: &mut Ctx<'_>) {
             if eff.verified {
                 "yes".to_string()
             } else {
-                format!("no: {:?}", eff.problem)
+                format!(
+                    "no: {}",
+                    eff.problem
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "the chain does not verify".into())
+                )
             },
         ),
     ];
@@ -533,7 +656,7 @@ fn tls_rules(c: &mut Ctx<'_>) {
         .into_iter()
         .flatten()
         .filter(|v| !v.verified && Some(v.source.clone()) != effective.map(|e| e.source.clone()))
-        .map(|v| format!("{:?} ({}) does not verify it", v.source, v.origin))
+        .map(|v| format!("{} ({}) does not verify it", v.source, v.origin))
         .collect();
     if eff.source == TrustSource::CaFile && !others_fail.is_empty() {
         c.add("lab-ca-unknown", rank::WARNING, others_fail, path.clone(), &[]);
@@ -1095,16 +1218,41 @@ fn cql_rules(c: &mut Ctx<'_>) {
                 if let Some(leaf) = explained.iter().find(|l| c.has(l)) {
                     c.add(leaf, 0, vec![server], vec![], &[]);
                 } else {
+                    // Each claim about STS comes from what STS answered, or says it did not.
+                    let id = ev.identity.as_ref();
+                    let (sts_said, sts_step) = match (
+                        id.and_then(|i| i.caller.as_ref()),
+                        id.and_then(|i| i.sts_error.as_ref()),
+                    ) {
+                        (Some(_), _) => ("STS accepts the same keys".to_string(), "yes".to_string()),
+                        (None, Some(e)) => (
+                            format!(
+                                "STS could not confirm the keys: {}",
+                                e.message.chars().take(120).collect::<String>()
+                            ),
+                            "unknown: STS did not answer usably".to_string(),
+                        ),
+                        (None, None) => (
+                            "STS was not asked about these keys".to_string(),
+                            "unknown: STS was not asked".to_string(),
+                        ),
+                    };
+                    let clock = match id.and_then(|i| i.clock_offset_secs) {
+                        Some(o) => format!("region as configured; clock {o} s from STS's"),
+                        None => {
+                            "region as configured; the clock could not be compared (no answer from STS)".to_string()
+                        }
+                    };
                     c.add(
                         "sigv4-rejected",
                         rank::CREDENTIALS,
                         vec![server],
                         vec![
                             path0,
-                            step("Does STS accept the same keys?", "yes"),
-                            step("Do the signing region and the clock look right?", "yes"),
+                            step("Does STS accept the same keys?", sts_step),
+                            step("Do the signing region and the clock look right?", clock),
                         ],
-                        &[],
+                        &[("sts_said", sts_said)],
                     );
                 }
             }

@@ -26,14 +26,8 @@ pub struct Expect<'a> {
 
 /// Whether `path` can be linted at all (a usage error otherwise).
 pub fn readable(path: &Path) -> Result<(), String> {
-    let m = std::fs::metadata(path).map_err(|e| format!("cannot be read ({e})"))?;
-    if !m.is_file() {
-        return Err("is not a file".into());
-    }
-    if m.len() > MAX_BYTES {
-        return Err(format!("is {} bytes, too large for a driver configuration", m.len()));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("is not readable text ({e})"))?;
+    let bytes = crate::outside::file::read(path, MAX_BYTES).map_err(|e| e.to_string())?;
+    std::str::from_utf8(&bytes).map_err(|_| "is not UTF-8 text".to_string())?;
     Ok(())
 }
 
@@ -54,7 +48,7 @@ fn is_cqlshrc(path: &Path, text: &str) -> bool {
 
 /// Reads and lints one file.
 pub fn inspect(path: &Path, expect: &Expect<'_>) -> DriverConfigReport {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = crate::outside::file::read_text(path, MAX_BYTES).unwrap_or_default();
     if is_cqlshrc(path, &text) {
         cqlsh::lint(path, &text, expect)
     } else {

@@ -100,22 +100,12 @@ pub fn inspect(
         detail: None,
         unreadable: None,
     };
-    let bytes = match std::fs::metadata(path) {
+    let bytes = match crate::outside::file::read(path, MAX_BYTES) {
+        Ok(b) => b,
         Err(e) => {
-            report.unreadable = Some(format!("cannot open it: {e}"));
+            report.unreadable = Some(format!("it {e}"));
             return report;
         }
-        Ok(m) if m.len() > MAX_BYTES => {
-            report.unreadable = Some(format!("it is {} bytes, too large for a truststore", m.len()));
-            return report;
-        }
-        Ok(_) => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                report.unreadable = Some(format!("cannot read it: {e}"));
-                return report;
-            }
-        },
     };
     let format = sniff(&bytes);
     report.format = format.name().into();

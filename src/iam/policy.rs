@@ -63,7 +63,7 @@ pub struct NamedPolicy {
 }
 
 /// Which statement decided, for the report.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StatementRef {
     pub policy_arn: String,
     /// The statement's Sid, or its index when it has none.
@@ -71,7 +71,7 @@ pub struct StatementRef {
     pub statement: Statement,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     Allowed {

@@ -20,7 +20,7 @@ pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
     let ca_roots: Vec<CertificateDer<'static>> = c
         .ca_file
         .as_ref()
-        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|p| crate::outside::file::read(std::path::Path::new(p), crate::outside::file::CONFIG_CAP).ok())
         .map(|b| CertificateDer::pem_slice_iter(&b).filter_map(Result::ok).collect())
         .unwrap_or_default();
     let host_region = crate::target::region_of_host(&c.host);
@@ -84,5 +84,6 @@ pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
         total_timeout: step_timeout * 3,
         notes,
         driver_configs: c.driver_config.iter().map(Into::into).collect(),
+        skip_aws_files: vec![],
     }
 }

@@ -29,7 +29,12 @@ fn client(target: &Target, conf: &aws_types::SdkConfig, keys: &SigningKeys) -> C
 /// The CloudTrail Lake query that finds the principal's failed Keyspaces calls,
 /// data events included (they need an event data store that collects them).
 pub fn lake_query(principal_arn: &str, since: chrono::DateTime<chrono::Utc>) -> String {
-    let principal = principal_arn.replace('\'', "''");
+    // The ARN came from STS or a server message: only a well-formed one is pasted in.
+    let principal = if crate::outside::shell::is_arn(principal_arn) {
+        crate::outside::shell::sql_literal(principal_arn)
+    } else {
+        "<principal-arn>".to_string()
+    };
     format!(
         "SELECT eventTime, eventName, errorCode, errorMessage, requestParameters FROM <event-data-store-id> WHERE eventSource = '{EVENT_SOURCE}' AND userIdentity.arn = '{principal}' AND errorCode IS NOT NULL AND eventTime > '{}' ORDER BY eventTime DESC LIMIT 50",
         since.format("%Y-%m-%d %H:%M:%S")
@@ -146,7 +151,12 @@ mod tests {
 
     #[test]
     fn the_lake_query_quotes_the_principal() {
-        let q = lake_query("arn:aws:iam::1:user/o'brien", chrono::Utc::now());
-        assert!(q.contains("'arn:aws:iam::1:user/o''brien'"), "{q}");
+        let q = lake_query("arn:aws:iam::111122223333:user/app", chrono::Utc::now());
+        assert!(
+            q.contains("userIdentity.arn = 'arn:aws:iam::111122223333:user/app'"),
+            "{q}"
+        );
+        let q = lake_query("arn:aws:iam::111122223333:user/x' OR '1'='1", chrono::Utc::now());
+        assert!(q.contains("userIdentity.arn = '<principal-arn>'"), "{q}");
     }
 }

@@ -144,42 +144,25 @@ fn plugin_regions(env: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Vec<P
 /// The SDK's HTTPS client, trusting the system roots already read by the probes (instead
 /// of reading the store again per client). Certificates rustls cannot use as anchors are
 /// left out, as rustls' own native-roots loading does.
-fn https_client(roots: &[CertificateDer<'static>]) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    use base64::Engine;
-    let mut trust = TrustStore::empty().with_native_roots(false);
-    for der in roots {
-        if rustls::RootCertStore::empty().add(der.clone()).is_err() {
-            continue;
-        }
-        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-            pem.push('\n');
-        }
-        pem.push_str("-----END CERTIFICATE-----\n");
-        trust.add_pem_certificate(pem);
-    }
-    let context = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .unwrap_or_default();
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(context)
-        .build_https()
-}
-
 pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> aws_types::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client(roots))
+        .http_client(super::aws_http::client(roots))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .operation_timeout(target.step_timeout)
                 .build(),
         );
+    if !target.skip_aws_files.is_empty() {
+        // A device, FIFO or huge file there would hang or flood the SDK's reader.
+        use aws_runtime::env_config::file::EnvConfigFiles as ProfileFiles;
+        loader = loader.profile_files(
+            ProfileFiles::builder()
+                .include_default_config_file(!target.skip_aws_files.contains(&"AWS_CONFIG_FILE"))
+                .include_default_credentials_file(!target.skip_aws_files.contains(&"AWS_SHARED_CREDENTIALS_FILE"))
+                .build(),
+        );
+    }
     if target.isolated && target.static_credentials.is_none() {
         loader = loader.no_credentials();
     }

@@ -71,11 +71,23 @@ impl SystemRoots for NativeRoots {
         static ROOTS: std::sync::OnceLock<(Vec<CertificateDer<'static>>, String)> = std::sync::OnceLock::new();
         ROOTS
             .get_or_init(|| {
+                // SSL_CERT_FILE replaces the store; it is read here with the bounded
+                // reader, so a device or FIFO named there cannot hang or flood the run.
+                if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
+                    let path = std::path::PathBuf::from(&f);
+                    let shown = crate::outside::text::clean(&path.display().to_string());
+                    return match crate::outside::file::read(&path, crate::outside::file::CONFIG_CAP) {
+                        Ok(bytes) => {
+                            use rustls_pki_types::pem::PemObject;
+                            let certs: Vec<CertificateDer<'static>> =
+                                CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).collect();
+                            (certs, format!("SSL_CERT_FILE={shown}"))
+                        }
+                        Err(e) => (vec![], format!("SSL_CERT_FILE={shown}, which {e}")),
+                    };
+                }
                 let r = rustls_native_certs::load_native_certs();
-                let origin = std::env::var("SSL_CERT_FILE")
-                    .map(|f| format!("SSL_CERT_FILE={f}"))
-                    .unwrap_or_else(|_| "the operating system's store".into());
-                (r.certs, origin)
+                (r.certs, "the operating system's store".into())
             })
             .clone()
     }

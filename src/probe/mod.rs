@@ -1,6 +1,7 @@
 //! The probe engine: runs DNS → TCP → TLS → CQL on the critical path and identity in
 //! parallel, each step with its own timeout, emitting events as it goes and returning
 //! the `Evidence`. Knows nothing about screens or reports.
+pub mod aws_http;
 pub mod cloudtrail;
 pub mod cql;
 pub mod dns;
@@ -51,7 +52,7 @@ impl Recorder<'_> {
             name: name.into(),
             status,
             duration_ms: start.elapsed().as_millis() as u64,
-            evidence,
+            evidence: crate::outside::text::clean(&evidence),
         };
         if let Some(tx) = self.tx {
             let _ = tx.send(Event::Probe(r.clone()));
@@ -64,7 +65,7 @@ impl Recorder<'_> {
             name: name.into(),
             status,
             duration_ms,
-            evidence,
+            evidence: crate::outside::text::clean(&evidence),
         };
         if let Some(tx) = self.tx {
             let _ = tx.send(Event::Probe(r.clone()));
@@ -94,7 +95,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     };
     let snapshot = |ev: &Evidence| {
         if let Some(tx) = &tx {
-            let _ = tx.send(Event::Snapshot(Box::new(ev.clone())));
+            let _ = tx.send(Event::Snapshot(Box::new(ev.clone().sanitized())));
         }
     };
     snapshot(&ev);
@@ -131,6 +132,18 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
 
     let path = async {
         let mut recs = Vec::new();
+        // Each step is reported as it ends, so a run cut by the total timeout still
+        // shows how far it got.
+        let announce = |name: &str, ms: u64, status: ProbeStatus, evidence: &str| {
+            if let Some(tx) = &tx {
+                let _ = tx.send(Event::Probe(ProbeRecord {
+                    name: name.into(),
+                    status,
+                    duration_ms: ms,
+                    evidence: crate::outside::text::clean(evidence),
+                }));
+            }
+        };
         let t = Instant::now();
         let (dns, addrs) = dns::probe(target, io).await;
         recs.push((
@@ -153,9 +166,13 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
                 )
             }),
         ));
+        if let Some((n, ms, st, e)) = recs.last() {
+            announce(n, *ms, *st, e);
+        }
         let Some(addr) = addrs.first().copied() else {
             return (Some(dns), None, None, None, recs, None);
         };
+        announce("tcp", 0, ProbeStatus::Running, "");
         let t = Instant::now();
         let (tcp, stream) = tcp::probe(addr, io, target.step_timeout).await;
         let status = match tcp.outcome {
@@ -167,11 +184,15 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             "tcp",
             t.elapsed().as_millis() as u64,
             status,
-            format!("{} {:?} in {} ms", tcp.address, tcp.outcome, tcp.connect_ms),
+            format!("{} {} in {} ms", tcp.address, tcp.outcome, tcp.connect_ms),
         ));
+        if let Some((n, ms, st, e)) = recs.last() {
+            announce(n, *ms, *st, e);
+        }
         let Some(stream) = stream else {
             return (Some(dns), Some(tcp), None, Some(addr), recs, None);
         };
+        announce("tls", 0, ProbeStatus::Running, "");
         let t = Instant::now();
         let tls = tls::probe(target, io, stream).await;
         let status = match &tls.outcome {
@@ -184,16 +205,19 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             t.elapsed().as_millis() as u64,
             status,
             format!(
-                "{:?} {} {}",
+                "{} {}; {}",
                 tls.outcome,
                 tls.version.clone().unwrap_or_default(),
                 tls.verdicts
                     .iter()
-                    .map(|v| format!("{:?}:{}", v.source, if v.verified { "trusted" } else { "not trusted" }))
+                    .map(|v| format!("{}: {}", v.source, if v.verified { "trusted" } else { "not trusted" }))
                     .collect::<Vec<_>>()
-                    .join(" ")
+                    .join(", ")
             ),
         ));
+        if let Some((n, ms, st, e)) = recs.last() {
+            announce(n, *ms, *st, e);
+        }
         // CQL: only where the path reached a server that completed a TLS handshake (or
         // the client has TLS off, which is reproduced as such). It starts as soon as the
         // credentials are known, beside the rest of the identity probe.
@@ -248,8 +272,103 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         None => rec.skip("cql", "not attempted: the endpoint did not complete a TLS handshake"),
     }
     ev.probes = rec.records;
-    snapshot(&ev);
+    ev.finished = true;
+    let ev = ev.sanitized();
+    if let Some(tx) = &tx {
+        let _ = tx.send(Event::Snapshot(Box::new(ev.clone())));
+    }
     ev
+}
+
+/// Runs every probe within the target's total timeout. When the timeout ends the run
+/// first, the evidence is what the steps reported so far: the unfinished steps are
+/// marked as cut, `cut` names them, and the report is still made from it.
+pub async fn run_within_total(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender<Event>>) -> Evidence {
+    let (itx, mut irx) = tokio::sync::mpsc::unbounded_channel();
+    let run = run(target, io, env, Some(itx));
+    tokio::pin!(run);
+    let deadline = tokio::time::sleep(target.total_timeout);
+    tokio::pin!(deadline);
+    let mut seen = Seen::default();
+    let pass = |e: Event, seen: &mut Seen| {
+        seen.note(&e);
+        if let Some(tx) = &tx {
+            let _ = tx.send(e);
+        }
+    };
+    loop {
+        tokio::select! {
+            biased;
+            ev = &mut run => {
+                while let Ok(e) = irx.try_recv() {
+                    pass(e, &mut seen);
+                }
+                return ev;
+            }
+            Some(e) = irx.recv() => pass(e, &mut seen),
+            _ = &mut deadline => {
+                while let Ok(e) = irx.try_recv() {
+                    pass(e, &mut seen);
+                }
+                let ev = seen.cut(target);
+                if let Some(tx) = &tx {
+                    let _ = tx.send(Event::Snapshot(Box::new(ev.clone())));
+                }
+                return ev;
+            }
+        }
+    }
+}
+
+/// What a run reported so far, for a partial report.
+#[derive(Default)]
+struct Seen {
+    last: Option<Evidence>,
+    records: Vec<ProbeRecord>,
+    attempts: Vec<QueryAttempt>,
+}
+
+impl Seen {
+    fn note(&mut self, e: &Event) {
+        match e {
+            Event::Probe(r) => match self.records.iter_mut().find(|p| p.name == r.name) {
+                Some(p) => *p = r.clone(),
+                None => self.records.push(r.clone()),
+            },
+            Event::Attempt(a) => self.attempts.push(a.clone()),
+            Event::Snapshot(ev) => self.last = Some((**ev).clone()),
+        }
+    }
+
+    /// The evidence of a run the total timeout ended.
+    fn cut(self, target: &Target) -> Evidence {
+        let mut ev = self.last.unwrap_or_else(|| Evidence {
+            target: target.summary(),
+            config: target.notes.clone(),
+            ..Default::default()
+        });
+        let ms = target.total_timeout.as_millis() as u64;
+        let mut steps = Vec::new();
+        let mut records = self.records;
+        for r in records.iter_mut().filter(|r| r.status == ProbeStatus::Running) {
+            r.status = ProbeStatus::TimedOut;
+            r.evidence = format!("cut: the total timeout ({ms} ms) ended the check before this step finished");
+            steps.push(r.name.clone());
+        }
+        ev.probes = records;
+        if ev.cql.is_none() && !self.attempts.is_empty() {
+            ev.cql = Some(crate::evidence::CqlReport {
+                attempts: self.attempts,
+                ..Default::default()
+            });
+        }
+        ev.finished = true;
+        ev.cut = Some(crate::evidence::CutShort {
+            total_timeout_ms: ms,
+            steps,
+        });
+        ev
+    }
 }
 
 /// Lints the `--driver-config` files off the async threads (opening a PKCS#12 store runs
@@ -332,11 +451,16 @@ async fn cql_stage(
             evidence: String::new(),
         }));
     }
-    let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
+    let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel::<QueryAttempt>();
     let fwd = tx.clone();
     let forward = tokio::spawn(async move {
-        while let Some(a) = arx.recv().await {
+        while let Some(mut a) = arx.recv().await {
             if let Some(tx) = &fwd {
+                if let crate::evidence::AttemptOutcome::Error { message, .. }
+                | crate::evidence::AttemptOutcome::Failed { message } = &mut a.outcome
+                {
+                    *message = crate::outside::text::clean(message.as_str());
+                }
                 let _ = tx.send(Event::Attempt(a));
             }
         }

@@ -149,9 +149,15 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
         Ok(Ok(tls)) => {
             let (_, conn) = tls.get_ref();
             report.outcome = TlsOutcome::Established;
-            report.version = conn.protocol_version().map(|v| format!("{v:?}"));
-            report.cipher = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
-            report.key_exchange = conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name()));
+            report.version = conn.protocol_version().map(version_name);
+            report.cipher = conn
+                .negotiated_cipher_suite()
+                .and_then(|s| s.suite().as_str())
+                .map(|n| n.replacen("TLS13_", "TLS_", 1));
+            report.key_exchange = conn
+                .negotiated_key_exchange_group()
+                .and_then(|g| g.name().as_str())
+                .map(str::to_string);
         }
     }
     let chain = recorder.chain.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -180,4 +186,15 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
         ));
     }
     report
+}
+
+/// A TLS version as people write it (`TLS 1.3`).
+pub fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
+        rustls::ProtocolVersion::TLSv1_1 => "TLS 1.1".into(),
+        rustls::ProtocolVersion::TLSv1_0 => "TLS 1.0".into(),
+        other => format!("TLS version 0x{:04x}", u16::from(other)),
+    }
 }

@@ -43,7 +43,14 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             let _ = writeln!(o, "     * {s}");
         }
         for c in &f.fix.commands {
-            let _ = writeln!(o, "       $ {c}");
+            match crate::diagnosis::leaves::line_kind(c) {
+                crate::diagnosis::leaves::LineKind::Shell => {
+                    let _ = writeln!(o, "       $ {c}");
+                }
+                crate::diagnosis::leaves::LineKind::Config => {
+                    let _ = writeln!(o, "         {c}");
+                }
+            }
         }
         if let Some(p) = &f.least_privilege_policy {
             let _ = writeln!(
@@ -62,7 +69,7 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             o,
             "  {:<9} {:<9} {:>6} ms  {}",
             p.name,
-            format!("{:?}", p.status).to_lowercase(),
+            p.status.to_string(),
             p.duration_ms,
             p.evidence
         );

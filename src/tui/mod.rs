@@ -62,8 +62,7 @@ impl Source {
 fn spawn_run(target: Target, tx: UnboundedSender<Event>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let io = Io::real();
-        let total = target.total_timeout;
-        let _ = tokio::time::timeout(total, probe::run(&target, &io, &probe::real_env, Some(tx))).await;
+        let _ = probe::run_within_total(&target, &io, &probe::real_env, Some(tx)).await;
     })
 }
 

@@ -370,7 +370,12 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
                 if v.verified {
                     "trusted".to_string()
                 } else {
-                    format!("not trusted ({:?})", v.problem)
+                    format!(
+                        "not trusted: {}",
+                        v.problem
+                            .map(|p| p.to_string())
+                            .unwrap_or_else(|| "the chain does not verify".into())
+                    )
                 }
             )));
         }
@@ -493,13 +498,13 @@ fn draw_diagnosis(f: &mut Frame, app: &mut App, area: Rect) {
                 .enumerate()
                 .map(|(j, s)| TreeItem::new_leaf(format!("s{i}-{j}"), format!("{}. {s}", j + 1)))
                 .collect();
-            fix.extend(
-                fd.fix
-                    .commands
-                    .iter()
-                    .enumerate()
-                    .map(|(j, c)| TreeItem::new_leaf(format!("cmd{i}-{j}"), format!("$ {c}"))),
-            );
+            fix.extend(fd.fix.commands.iter().enumerate().map(|(j, c)| {
+                let shown = match crate::diagnosis::leaves::line_kind(c) {
+                    crate::diagnosis::leaves::LineKind::Shell => format!("$ {c}"),
+                    crate::diagnosis::leaves::LineKind::Config => format!("  {c}"),
+                };
+                TreeItem::new_leaf(format!("cmd{i}-{j}"), shown)
+            }));
             children.push(TreeItem::new(format!("fix{i}"), "Fix (c copies the selected command)", fix).ok()?);
             children.push(TreeItem::new_leaf(format!("doc{i}"), format!("Doc: {}", fd.fix.doc)));
             TreeItem::new(

@@ -1,0 +1,100 @@
+//! Bounded, non-blocking reads of files named by the user, a config file or the
+//! environment. The size cap is enforced while reading (devices report a length of 0),
+//! FIFOs, sockets and directories are refused without blocking, and `/dev/null` reads
+//! as an empty file. Every file the program reads goes through [`read`].
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The cap for configuration files, CA bundles and truststores.
+pub const CONFIG_CAP: u64 = 4 << 20;
+
+/// Why a file was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("cannot be opened ({0})")]
+    Open(String),
+    #[error("is a directory, not a file")]
+    Directory,
+    #[error("is a FIFO (named pipe), not a file: reading it could wait forever")]
+    Fifo,
+    #[error("is a socket, not a file")]
+    Socket,
+    #[error("holds more than {0} bytes (an endless device such as /dev/zero, or not the file meant here)")]
+    TooLarge(u64),
+    #[error("could not be read ({0})")]
+    Read(String),
+}
+
+/// Reads at most `cap` bytes of `path`; more is refused. Never blocks on a FIFO or a
+/// terminal: the file is opened non-blocking and its type checked on the open handle.
+pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ENXIO) => Refused::Socket,
+            _ => Refused::Open(plain_io(&e)),
+        })?;
+    let kind = file.metadata().map_err(|e| Refused::Read(plain_io(&e)))?.file_type();
+    if kind.is_dir() {
+        return Err(Refused::Directory);
+    }
+    if kind.is_fifo() {
+        return Err(Refused::Fifo);
+    }
+    if kind.is_socket() {
+        return Err(Refused::Socket);
+    }
+    let mut buf = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| Refused::Read(plain_io(&e)))?;
+    if buf.len() as u64 > cap {
+        return Err(Refused::TooLarge(cap));
+    }
+    Ok(buf)
+}
+
+/// [`read`], as text (invalid UTF-8 replaced).
+pub fn read_text(path: &Path, cap: u64) -> Result<String, Refused> {
+    read(path, cap).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// An I/O error in words, without the `(os error N)` suffix's Debug neighbours.
+pub fn plain_io(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_lowercase(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_fifos_and_directories() {
+        assert_eq!(read(Path::new("/dev/null"), 10).unwrap(), Vec::<u8>::new());
+        assert_eq!(read(Path::new("/dev/zero"), 1000), Err(Refused::TooLarge(1000)));
+        assert_eq!(read(Path::new("/"), 10), Err(Refused::Directory));
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert_eq!(read(&fifo, 10), Err(Refused::Fifo));
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(read(&f, 5).unwrap(), b"12345");
+        assert_eq!(read(&f, 4), Err(Refused::TooLarge(4)));
+        assert!(matches!(read(&dir.path().join("none"), 4), Err(Refused::Open(_))));
+    }
+}
