@@ -55,7 +55,7 @@ pub struct LabArgs {
     /// Where to write the CA bundle and other files (it may exist; nothing in it is removed).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Address of the CQL endpoint; peers listen on 127.0.0.2 and up, on the same port.
+    /// Address of the CQL endpoint; peers listen on the next loopback addresses (127.0.0.2 and up for 127.0.0.1), on the same port.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
     /// Allow listening on an address that is not loopback.

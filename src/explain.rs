@@ -140,6 +140,7 @@ fn extract_vars(text: &str) -> BTreeMap<&'static str, String> {
         ("offset", "<offset>"),
         ("policy_arn", "<policy-arn>"),
         ("sid", "<statement>"),
+        ("cert_names", "<the names in the certificate>"),
     ]
     .into_iter()
     .map(|(k, d)| (k, d.to_string()))

@@ -115,9 +115,15 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-async fn run_tui(args: TargetArgs) -> ExitCode {
+/// Whether the full-screen TUI can run: stdout is a terminal that can address the screen
+/// (`TERM` set and not `dumb`); else the text report is printed instead.
+fn screen_capable() -> bool {
     use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
+    std::io::stdout().is_terminal() && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+}
+
+async fn run_tui(args: TargetArgs) -> ExitCode {
+    if !screen_capable() {
         return run_check(CheckArgs {
             target: args,
             json: false,
@@ -139,9 +145,11 @@ fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-fn finish_tui(r: color_eyre::Result<()>) -> ExitCode {
+fn finish_tui(r: color_eyre::Result<Option<i32>>) -> ExitCode {
     match r {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        // Ended by a signal: the conventional 128 + its number.
+        Ok(Some(signal)) => ExitCode::from((128 + signal).clamp(0, 255) as u8),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
@@ -173,12 +181,53 @@ async fn run_demo(args: DemoArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    if !screen_capable() {
+        return demo_report(&names[index]).await;
+    }
     let source = keyspaces_doctor::tui::Source::Demo {
         scenarios: names,
         index,
         lab: None,
+        dir: None,
     };
     finish_tui(keyspaces_doctor::tui::run(source, no_color()).await)
+}
+
+/// The demo without a screen: the scenario's text report, from a lab in a private
+/// temporary directory.
+async fn demo_report(scenario: &str) -> ExitCode {
+    use keyspaces_doctor::{diagnosis, probe, report};
+    let dir = match keyspaces_doctor::outside::file::private_temp_dir("keyspaces-doctor-demo-") {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot create a private directory for the lab: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let running = match lab::start(lab::LabOptions {
+        scenario: scenario.to_string(),
+        dir: dir.path().to_path_buf(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        allow_non_loopback: false,
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let target = lab::client::target(&running.descriptor, std::time::Duration::from_secs(5));
+    let ev = probe::run_within_total(&target, &probe::Io::real(), &probe::real_env, None).await;
+    drop(running);
+    let d = diagnosis::evaluate(&ev);
+    let mut stdout = std::io::stdout().lock();
+    eprintln!(
+        "note: no full-screen terminal (TERM is unset or dumb, or stdout is not a terminal); printing the text report of demo scenario {scenario}"
+    );
+    let _ = writeln!(stdout, "{}", report::text::render(&d, &ev).trim_end());
+    if d.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 async fn run_check(args: CheckArgs) -> ExitCode {

@@ -119,10 +119,13 @@ pub async fn run(opts: Options, input: &mut dyn BufRead, out: &mut dyn Write) ->
     names.truncate(opts.count.max(1));
     let choices = choices();
     let (mut right, mut asked) = (0, 0);
+    // A fresh private directory for the lab's files, removed when training ends.
+    let dir = crate::outside::file::private_temp_dir("keyspaces-doctor-train-")
+        .map_err(|e| format!("cannot create a private directory for the lab: {e}"))?;
     for (round, name) in names.iter().enumerate() {
         let running = lab::start(lab::LabOptions {
             scenario: name.clone(),
-            dir: std::env::temp_dir().join(format!("keyspaces-doctor-train-{}", std::process::id())),
+            dir: dir.path().to_path_buf(),
             listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
             allow_non_loopback: false,
         })

@@ -291,3 +291,21 @@ fn passwords_never_leave_the_file_even_when_it_is_broken() {
     }
     assert!(!r.parse_errors.is_empty());
 }
+
+#[test]
+fn a_syntactically_broken_application_conf_is_a_problem_not_clean() {
+    let d = tempfile::tempdir().unwrap();
+    let conf = d.path().join("application.conf");
+    std::fs::write(
+        &conf,
+        "datastax-java-driver {\n  basic.contact-points = [ \"cassandra.us-east-1.amazonaws.com:9142\" ]\n  basic.load-balancing-policy.local-datacenter = \"us-east-1\n}\n",
+    )
+    .unwrap();
+    let r = lint(&conf, "us-east-1");
+    assert!(!r.parse_errors.is_empty(), "{:?}", r.parse_errors);
+    assert!(
+        r.problems.iter().any(|p| p.leaf == "conf-syntax" && p.line.is_some()),
+        "{:#?}",
+        r.problems
+    );
+}

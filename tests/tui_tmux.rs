@@ -229,20 +229,146 @@ fn train_scores_a_wrong_and_a_right_answer() {
     assert!(s.contains("Path:") && s.contains("Fix:"), "{s}");
 }
 
-#[test]
-fn sigterm_restores_the_terminal() {
-    let t = Tmux::start("kd-sigterm", 100, 30, &demo("iam-username"));
+/// Each signal ends the TUI with the conventional code and leaves a usable terminal:
+/// the alternate screen gone (the shell's own lines visible), echo and line editing on.
+fn signal_restores_the_terminal(signal: &str, code: u8, w: u16, h: u16) {
+    let name = format!("kd-sig{}", signal.to_lowercase());
+    let t = Tmux::start(&name, w, h, &demo("iam-username"));
     t.wait_for("invalid-credentials", Duration::from_secs(30));
     let pid = pid_of("demo --scenario iam-username");
+    let sent = Instant::now();
     assert!(
         Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([&format!("-{signal}"), &pid.to_string()])
             .status()
             .unwrap()
             .success()
     );
-    t.wait_for("EXIT=", Duration::from_secs(10));
-    // Back on the normal screen, with a working line discipline.
+    let s = t.wait_for("EXIT=", Duration::from_secs(10));
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{signal}: took {:?}",
+        sent.elapsed()
+    );
+    assert!(s.contains(&format!("EXIT={code}")), "{signal}: {s}");
+    assert!(
+        s.contains("demo --scenario iam-username"),
+        "{signal}: the shell's screen is back: {s}"
+    );
     t.keys(&["echo restored-$((6*7))", "Enter"]);
     t.wait_for("restored-42", Duration::from_secs(10));
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    signal_restores_the_terminal("TERM", 143, 100, 30);
+}
+
+#[test]
+fn sigint_restores_the_terminal() {
+    signal_restores_the_terminal("INT", 130, 80, 24);
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    signal_restores_the_terminal("HUP", 129, 80, 24);
+}
+
+#[test]
+fn sigquit_restores_the_terminal() {
+    signal_restores_the_terminal("QUIT", 131, 80, 24);
+}
+
+#[test]
+fn a_large_paste_is_text_not_key_presses() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("cd {} && {}", dir.path().display(), demo("missing-select"));
+    let t = Tmux::start("kd-paste", 100, 30, &cmd);
+    t.wait_for("missing-permission", Duration::from_secs(30));
+    // 100 KB of letters that are keys here: e exports, s switches, r reruns, q quits.
+    let paste = dir.path().join("paste.txt");
+    std::fs::write(&paste, "esrq ".repeat(20_000)).unwrap();
+    let buffer = "kd-paste-buffer";
+    assert!(
+        Command::new("tmux")
+            .args(["load-buffer", "-b", buffer])
+            .arg(&paste)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    assert!(
+        Command::new("tmux")
+            .args(["paste-buffer", "-p", "-b", buffer, "-t", "kd-paste"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let s = t.wait_for("a paste of 100000 characters was ignored", Duration::from_secs(20));
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "the paste took {:?}",
+        start.elapsed()
+    );
+    assert!(!s.contains("EXIT="), "the paste's q did not quit: {s}");
+    assert!(
+        s.contains("[demo: missing-select]"),
+        "the paste's s did not switch scenarios: {s}"
+    );
+    let exported = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("keyspaces-doctor-report-"))
+        .count();
+    assert_eq!(exported, 0, "the paste's e exported nothing");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+}
+
+#[test]
+fn the_demo_lab_lives_in_a_fresh_private_directory_removed_on_exit() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let cmd = format!("TMPDIR={} {}", tmp.path().display(), demo("missing-select"));
+    let t = Tmux::start("kd-demodir", 100, 30, &cmd);
+    t.wait_for("missing-permission", Duration::from_secs(30));
+    let dirs: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("keyspaces-doctor-demo-"))
+        .collect();
+    assert_eq!(dirs.len(), 1, "one demo directory");
+    let meta = std::fs::symlink_metadata(dirs[0].path()).unwrap();
+    assert!(meta.is_dir() && !meta.file_type().is_symlink());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700, "private to its user");
+    assert!(dirs[0].path().join("ca.pem").is_file());
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+    assert!(!dirs[0].path().exists(), "removed on exit");
+}
+
+#[test]
+fn export_never_writes_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    let cmd = format!("cd {} && {}", dir.path().display(), demo("unknown-table"));
+    let t = Tmux::start("kd-exportlink", 200, 30, &cmd);
+    t.wait_for("schema", Duration::from_secs(30));
+    // Links at the names the next seconds' exports would take.
+    let now = chrono::Utc::now();
+    for s in 0..20 {
+        let name = format!(
+            "keyspaces-doctor-report-{}.md",
+            (now + chrono::Duration::seconds(s)).format("%Y%m%d-%H%M%S")
+        );
+        std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+    }
+    t.keys(&["e"]);
+    let s = t.wait_for("report not written", Duration::from_secs(10));
+    assert!(s.contains("symbolic link"), "{s}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
 }

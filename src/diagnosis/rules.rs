@@ -605,6 +605,19 @@ fn tls_rules(c: &mut Ctx<'_>) {
         match eff.problem {
             Some(VerifyProblem::NameMismatch) => {
                 let names = t.chain.first().map(|c| c.dns_names.join(", ")).unwrap_or_default();
+                // The title names what the certificate really holds (at most three names).
+                let shown = t
+                    .chain
+                    .first()
+                    .map(|c| {
+                        let mut n: Vec<String> = c.dns_names.iter().take(3).cloned().collect();
+                        if c.dns_names.len() > 3 {
+                            n.push(format!("{} more", c.dns_names.len() - 3));
+                        }
+                        n.join(", ")
+                    })
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "other names".into());
                 c.add(
                     "hostname-mismatch",
                     rank::TLS_NAME,
@@ -613,7 +626,7 @@ fn tls_rules(c: &mut Ctx<'_>) {
                         t.verify_name
                     )],
                     path,
-                    &[],
+                    &[("cert_names", shown)],
                 );
             }
             Some(VerifyProblem::Expired) | Some(VerifyProblem::NotYetValid) => c.add(

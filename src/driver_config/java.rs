@@ -19,6 +19,19 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         truststore: None,
         parse_errors: doc.errors.iter().map(|(l, e)| format!("line {l}: {e}")).collect(),
     };
+    // A file the driver cannot parse stops the application at start-up: never "clean".
+    if let Some((line, first)) = doc.errors.first() {
+        report.problems.push(problem(
+            "conf-syntax",
+            Some(*line),
+            "syntax",
+            None,
+            format!(
+                "{} line(s) are not valid HOCON; the first, line {line}: {first}",
+                doc.errors.len()
+            ),
+        ));
+    }
     if !doc.has(ROOT) {
         report.problems.push(problem(
             "conf-unrecognised",

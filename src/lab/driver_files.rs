@@ -44,7 +44,8 @@ pub fn write(
         DriverConfigSpec::JavaStarfieldOnly => {
             let store = dir.join("cassandra_truststore.p12");
             let bytes = pkcs12_of(&[starfield_root_pem]).map_err(|e| io(&store, std::io::Error::other(e)))?;
-            std::fs::write(&store, bytes).map_err(|e| io(&store, e))?;
+            crate::outside::file::replace(&store, &bytes, 0o644)
+                .map_err(|e| io(&store, std::io::Error::other(e.to_string())))?;
             let conf = dir.join("application.conf");
             let text = format!(
                 r#"datastax-java-driver {{
@@ -71,7 +72,8 @@ pub fn write(
 "#,
                 store = store.display()
             );
-            std::fs::write(&conf, text).map_err(|e| io(&conf, e))?;
+            crate::outside::file::replace(&conf, text.as_bytes(), 0o644)
+                .map_err(|e| io(&conf, std::io::Error::other(e.to_string())))?;
             Ok(conf)
         }
     }

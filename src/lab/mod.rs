@@ -33,6 +33,8 @@ pub enum LabError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("could not write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("lab --dir: {0}")]
+    Refused(#[from] crate::outside::file::WriteRefused),
     #[error("TLS configuration failed: {0}")]
     Tls(#[from] rustls::Error),
 }
@@ -141,10 +143,7 @@ pub fn public_host(region: &str) -> String {
 
 fn write_file(dir: &Path, name: &str, content: &str) -> Result<PathBuf, LabError> {
     let path = dir.join(name);
-    std::fs::write(&path, content).map_err(|source| LabError::Write {
-        path: path.clone(),
-        source,
-    })?;
+    crate::outside::file::replace(&path, content.as_bytes(), 0o644)?;
     Ok(path)
 }
 
@@ -158,7 +157,14 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, LabError> {
 async fn bind_nodes(listen: SocketAddr, peers: u8) -> Result<Vec<TcpListener>, LabError> {
     let peer_ip = |i: u8| -> Option<IpAddr> {
         match listen.ip() {
-            IpAddr::V4(v) if v.is_loopback() => Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i))),
+            // The loopback addresses after the main node's own, so `--listen 127.0.0.2:P`
+            // never collides with its peers.
+            IpAddr::V4(v) if v.is_loopback() => {
+                let [a, b, c, d] = v.octets();
+                d.checked_add(1 + i)
+                    .filter(|n| *n < 255)
+                    .map(|n| IpAddr::V4(Ipv4Addr::new(a, b, c, n)))
+            }
             _ => None,
         }
     };

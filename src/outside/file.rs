@@ -72,6 +72,73 @@ pub fn plain_io(e: &std::io::Error) -> String {
     }
 }
 
+/// Why a file was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteRefused {
+    #[error("{0} is a symbolic link; refusing to write through it (remove it, or choose another directory)")]
+    Symlink(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("cannot write {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+fn io_refusal(path: &Path, e: &std::io::Error) -> WriteRefused {
+    let is_link = || std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => WriteRefused::Symlink(path.display().to_string()),
+        Some(libc::EEXIST) if is_link() => WriteRefused::Symlink(path.display().to_string()),
+        Some(libc::EEXIST) => WriteRefused::Exists(path.display().to_string()),
+        _ => WriteRefused::Io {
+            path: path.display().to_string(),
+            message: plain_io(e),
+        },
+    }
+}
+
+/// Creates `path` new (never an existing file, never through a link) with `mode`.
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteRefused> {
+    use std::io::Write;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| io_refusal(path, &e))?;
+    f.write_all(bytes).map_err(|e| io_refusal(path, &e))
+}
+
+/// Writes `path` whole, replacing a regular file there: the bytes go to a new private
+/// file beside it, which is then renamed over it. A symbolic link at `path` is refused,
+/// never followed.
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteRefused> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(WriteRefused::Symlink(path.display().to_string()));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.{:x}", std::process::id(), rand::random::<u64>()));
+    write_new(&tmp, bytes, mode)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_refusal(path, &e)
+    })
+}
+
+/// A fresh temporary directory, new (never one that already exists) and private to this
+/// user (mode 0700); removed when the returned value is dropped.
+pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +163,25 @@ mod tests {
         assert_eq!(read(&f, 5).unwrap(), b"12345");
         assert_eq!(read(&f, 4), Err(Refused::TooLarge(4)));
         assert!(matches!(read(&dir.path().join("none"), 4), Err(Refused::Open(_))));
+    }
+
+    #[test]
+    fn writes_never_follow_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        let link = dir.path().join("ca.pem");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(matches!(replace(&link, b"x", 0o644), Err(WriteRefused::Symlink(_))));
+        assert!(matches!(
+            write_new(&link, b"x", 0o644),
+            Err(WriteRefused::Symlink(_) | WriteRefused::Exists(_))
+        ));
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        let f = dir.path().join("f");
+        replace(&f, b"one", 0o644).unwrap();
+        replace(&f, b"two", 0o644).unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"two");
+        assert!(matches!(write_new(&f, b"x", 0o600), Err(WriteRefused::Exists(_))));
     }
 }

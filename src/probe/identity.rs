@@ -211,7 +211,16 @@ pub async fn probe(
     let creds = match tokio::time::timeout(target.step_timeout, provider.provide_credentials()).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
-            report.chain_error = Some(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string());
+            // The error's own words, one provider a clause; never the SDK's Debug dump.
+            report.chain_error = Some(
+                e.to_string()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    .replace(".; ", ": "),
+            );
             hand_over(None);
             return (report, None);
         }

@@ -127,7 +127,17 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             report.service_credentials = ssc;
             report.cloudtrail = Some(trail);
         }
-        (report, keys, start.elapsed().as_millis() as u64)
+        let ms = start.elapsed().as_millis() as u64;
+        if let Some(tx) = &tx {
+            let (status, summary) = identity_record(target, &report);
+            let _ = tx.send(Event::Probe(ProbeRecord {
+                name: "identity".into(),
+                status,
+                duration_ms: ms,
+                evidence: crate::outside::text::clean(&summary),
+            }));
+        }
+        (report, keys, ms)
     };
 
     let path = async {
@@ -240,22 +250,12 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     for (name, ms, status, evidence) in recs {
         rec.push(name, ms, status, evidence);
     }
-    let id_status = if id_report.caller.is_some() {
-        ProbeStatus::Ok
-    } else {
-        ProbeStatus::Failed
-    };
-    let id_summary = match (&id_report.caller, &id_report.sts_error, &id_report.chain_error) {
-        (Some(c), _, _) => c.arn.clone(),
-        (_, Some(e), _) => format!("{}: {}", e.code.clone().unwrap_or_default(), e.message),
-        (_, _, Some(e)) => e.clone(),
-        _ => "no identity".into(),
-    };
+    let (id_status, id_summary) = identity_record(target, &id_report);
     rec.records.push(ProbeRecord {
         name: "identity".into(),
         status: id_status,
         duration_ms: id_ms,
-        evidence: id_summary,
+        evidence: crate::outside::text::clean(&id_summary),
     });
     ev.driver_configs = driver_configs(target, tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default()).await;
     ev.dns = dns;
@@ -278,6 +278,28 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         let _ = tx.send(Event::Snapshot(Box::new(ev.clone())));
     }
     ev
+}
+
+/// The identity step's status and one line of what it saw. With service-specific
+/// credentials a host without AWS credentials skips it: the connection does not use them.
+fn identity_record(target: &Target, r: &crate::evidence::IdentityReport) -> (ProbeStatus, String) {
+    match (&r.caller, &r.sts_error, &r.chain_error) {
+        (Some(c), _, _) => (ProbeStatus::Ok, c.arn.clone()),
+        (_, Some(e), _) => (
+            ProbeStatus::Failed,
+            format!(
+                "{}: {}",
+                e.code.clone().unwrap_or_else(|| "no answer".into()),
+                e.message
+            ),
+        ),
+        (_, _, Some(e)) if target.auth == AuthMode::Password => (
+            ProbeStatus::Skipped,
+            format!("no AWS credentials (not needed for password authentication): {e}"),
+        ),
+        (_, _, Some(e)) => (ProbeStatus::Failed, e.clone()),
+        _ => (ProbeStatus::Failed, "no identity".into()),
+    }
 }
 
 /// Runs every probe within the target's total timeout. When the timeout ends the run
@@ -490,6 +512,22 @@ async fn cql_stage(
                 .filter(|a| !a.ok)
                 .map(|a| format!("authentication refused: {}", a.message.clone().unwrap_or_default()))
         })
-        .unwrap_or_else(|| format!("{} attempts", report.attempts.len()));
+        .unwrap_or_else(|| {
+            let failed: Vec<&QueryAttempt> = report
+                .attempts
+                .iter()
+                .filter(|a| !matches!(a.outcome, crate::evidence::AttemptOutcome::Ok { .. }))
+                .collect();
+            match failed.first() {
+                None => format!("{} attempts, all answered", report.attempts.len()),
+                Some(first) => format!(
+                    "{} attempts, {} failed; first: {} → {}",
+                    report.attempts.len(),
+                    failed.len(),
+                    first.operation,
+                    first.outcome
+                ),
+            }
+        });
     (report, status, summary, t.elapsed().as_millis() as u64)
 }

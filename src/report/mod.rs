@@ -23,6 +23,7 @@ pub fn json(d: &Diagnosis, ev: &Evidence) -> String {
             "identity": ev.identity,
             "cql": ev.cql,
             "driver_configs": ev.driver_configs,
+            "cut": ev.cut,
         }
     });
     serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))

@@ -26,6 +26,8 @@ pub enum Source {
         scenarios: Vec<String>,
         index: usize,
         lab: Option<Box<lab::RunningLab>>,
+        /// The lab's files: a fresh private directory (mode 0700), removed on exit.
+        dir: Option<tempfile::TempDir>,
     },
 }
 
@@ -33,12 +35,24 @@ impl Source {
     async fn target(&mut self) -> Result<Target, String> {
         match self {
             Source::Fixed(t) => Ok((**t).clone()),
-            Source::Demo { scenarios, index, lab } => {
+            Source::Demo {
+                scenarios,
+                index,
+                lab,
+                dir,
+            } => {
                 *lab = None;
                 let name = scenarios.get(*index).cloned().unwrap_or_else(|| "healthy".into());
+                if dir.is_none() {
+                    *dir = Some(
+                        crate::outside::file::private_temp_dir("keyspaces-doctor-demo-")
+                            .map_err(|e| format!("cannot create a private directory for the lab: {e}"))?,
+                    );
+                }
+                let path = dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
                 let running = lab::start(lab::LabOptions {
                     scenario: name,
-                    dir: std::env::temp_dir().join(format!("keyspaces-doctor-demo-{}", std::process::id())),
+                    dir: path,
                     listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
                     allow_non_loopback: false,
                 })
@@ -82,8 +96,11 @@ fn export(app: &App) -> String {
         .flatten()
     {
         let p = dir.join(&name);
-        if std::fs::write(&p, &md).is_ok() {
-            return format!("report written to {}", p.display());
+        // A new file only: never over an existing one, never through a planted link.
+        match crate::outside::file::write_new(&p, md.as_bytes(), 0o600) {
+            Ok(()) => return format!("report written to {}", p.display()),
+            Err(e @ crate::outside::file::WriteRefused::Symlink(_)) => return format!("report not written: {e}"),
+            Err(_) => continue,
         }
     }
     "could not write the report (no writable directory)".into()
@@ -105,24 +122,61 @@ fn copy(app: &App) -> String {
     }
 }
 
-/// Runs the TUI until the user quits or SIGTERM arrives; the terminal is restored on
-/// every exit path (ratatui's panic hook restores it on panic).
-pub async fn run(mut source: Source, no_color: bool) -> color_eyre::Result<()> {
+/// Runs the TUI until the user quits or a signal (SIGINT, SIGHUP, SIGQUIT, SIGTERM)
+/// arrives; the terminal is restored on every exit path (ratatui's panic hook restores
+/// it on panic). Returns the signal that ended it, for the conventional exit code.
+pub async fn run(mut source: Source, no_color: bool) -> color_eyre::Result<Option<i32>> {
+    // Handlers first: a signal that arrives while the screen is set up still ends the
+    // loop cleanly instead of killing the process with the terminal in raw mode.
+    let signals = Signals::new()?;
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut source, no_color).await;
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+    let result = event_loop(&mut terminal, &mut source, no_color, signals).await;
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     result
+}
+
+/// The signals that end the TUI.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+            quit: signal(SignalKind::quit())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The number of the next signal to arrive.
+    async fn next(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.int.recv() => libc::SIGINT,
+            _ = self.hup.recv() => libc::SIGHUP,
+            _ = self.quit.recv() => libc::SIGQUIT,
+            _ = self.term.recv() => libc::SIGTERM,
+        }
+    }
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     source: &mut Source,
     no_color: bool,
-) -> color_eyre::Result<()> {
+    mut signals: Signals,
+) -> color_eyre::Result<Option<i32>> {
     let mut app = App::new(no_color, source.scenario());
     let (tx, mut rx) = unbounded_channel::<Event>();
     let mut events = EventStream::new();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut ended_by: Option<i32> = None;
     // Timing for the benchmark (benches/versus_peers.py): first frame and key-to-frame.
     let bench_log = std::env::var_os("KEYSPACES_DOCTOR_BENCH_LOG").map(std::path::PathBuf::from);
     let bench = |line: String| {
@@ -204,6 +258,13 @@ async fn event_loop(
                         }
                     }
                 }
+                Some(Ok(TermEvent::Paste(text))) => {
+                    // A paste is text, never key presses.
+                    app.message = Some(format!(
+                        "a paste of {} characters was ignored (no text box is open)",
+                        text.chars().count()
+                    ));
+                }
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => app.quit = true,
             },
@@ -213,7 +274,10 @@ async fn event_loop(
                 app.finish_run();
             }
             _ = tokio::time::sleep(tick) => { app.spinner = app.spinner.wrapping_add(1); }
-            _ = term.recv() => app.quit = true,
+            n = signals.next() => {
+                ended_by = Some(n);
+                app.quit = true;
+            }
         }
         if app.quit {
             break;
@@ -222,5 +286,5 @@ async fn event_loop(
     if let Some(j) = job {
         j.abort();
     }
-    Ok(())
+    Ok(ended_by)
 }
