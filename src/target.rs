@@ -433,6 +433,45 @@ pub fn is_service_specific_username(u: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn target_of(args: &[&str]) -> Result<Target, UsageError> {
+        use clap::Parser;
+        let mut argv = vec!["keyspaces-doctor", "check", "--cqlshrc", "/dev/null"];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::Cli::try_parse_from(argv).expect("arguments parse");
+        let Some(crate::cli::Command::Check(c)) = cli.command else {
+            panic!("a check command")
+        };
+        Target::from_args(&c.target, &|_| None)
+    }
+
+    #[test]
+    fn resolve_takes_ipv6_and_refuses_an_empty_host() {
+        let t = target_of(&[
+            "--region",
+            "us-east-1",
+            "--resolve",
+            "cassandra.us-east-1.amazonaws.com:[2001:db8::5]",
+        ])
+        .unwrap();
+        assert_eq!(t.resolve[0].1, "2001:db8::5".parse::<IpAddr>().unwrap());
+        let t = target_of(&[
+            "--region",
+            "us-east-1",
+            "--resolve",
+            "cassandra.us-east-1.amazonaws.com:::1",
+        ])
+        .unwrap();
+        assert_eq!(t.resolve[0].1, "::1".parse::<IpAddr>().unwrap());
+        assert!(matches!(
+            target_of(&["--region", "us-east-1", "--resolve", ":10.0.0.1"]),
+            Err(UsageError::Resolve(_))
+        ));
+        assert!(matches!(
+            target_of(&["--host", "a b.example"]),
+            Err(UsageError::Host(_))
+        ));
+    }
+
     #[test]
     fn regions_from_host_names() {
         assert_eq!(

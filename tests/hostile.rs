@@ -104,3 +104,48 @@ fn memory_stays_bounded_against_a_huge_frame() {
         assert!(kib < 200 * 1024, "{scenario}: peak RSS {kib} KiB");
     }
 }
+
+/// Fail closed, swept over every lab scenario (hostile ones included): a run in which a
+/// step of the connection failed is never `ok`; a run that is `ok` had every step
+/// succeed; and at the default log level nothing reaches stderr.
+#[test]
+fn no_failed_probe_ever_yields_ok() {
+    let list = std::process::Command::new(bin())
+        .args(["lab", "--list"])
+        .output()
+        .unwrap();
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() >= 30, "{names:?}");
+    let mut oks = 0;
+    for scenario in &names {
+        let lab = LabProcess::start(scenario);
+        let (code, out, err) = run_check(&lab, &["--json", "--timeout", "2s", "--total-timeout", "8s"], None);
+        let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{scenario}: {e}: {out}\n{err}"));
+        let failed: Vec<String> = v["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == "failed" || p["status"] == "timed_out")
+            .filter(|p| p["name"] != "identity" || v["evidence"]["target"]["auth"] == "sigv4")
+            .map(|p| format!("{}: {}", p["name"], p["evidence"]))
+            .collect();
+        if v["verdict"] == "ok" {
+            oks += 1;
+            assert!(failed.is_empty(), "{scenario}: ok although {failed:?}");
+            assert_eq!(code, 0, "{scenario}");
+        } else {
+            assert_eq!(code, 1, "{scenario}");
+        }
+        if !failed.is_empty() {
+            assert_eq!(v["verdict"], "problems", "{scenario}: {failed:?}");
+        }
+        assert!(
+            err.trim().is_empty(),
+            "{scenario}: stderr at the default log level:\n{err}"
+        );
+    }
+    assert!(oks >= 1, "the healthy scenario passes");
+}

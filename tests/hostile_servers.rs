@@ -526,3 +526,38 @@ fn the_quote_scanner_finds_what_a_shell_would_run() {
     assert!(!unquoted_marks("aws x 'a'$(pwned)").is_empty());
     assert!(!Path::new("/nonexistent").exists());
 }
+
+#[test]
+fn plain_http_on_the_port_is_named_as_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    rt.spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                let _ = tcp.read(&mut buf).await;
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let pki = LabPki::generate(HOST, &[], ServingRoot::Ats).unwrap();
+    std::fs::write(dir.path().join("ca.pem"), pki.bundle_pem()).unwrap();
+    let server = Server { port, dir, _rt: rt };
+    let (code, out, _, _) = check(&server, None, &[], &["--json"]);
+    assert_eq!(code, Some(1));
+    let json: Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        json["findings"]
+            .to_string()
+            .contains("plain HTTP (HTTP/1.1 400 Bad Request)"),
+        "{}",
+        json["findings"]
+    );
+}

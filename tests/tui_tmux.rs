@@ -372,3 +372,11 @@ fn export_never_writes_through_a_planted_link() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", Duration::from_secs(10));
 }
+
+#[test]
+fn term_dumb_falls_back_to_the_text_report() {
+    let t = Tmux::start("kd-dumb", 100, 30, &format!("TERM=dumb {}", demo("missing-select")));
+    let s = t.wait_for("EXIT=1", Duration::from_secs(30));
+    assert!(s.contains("read table") && s.contains("0x2100"), "the text report: {s}");
+    assert!(!s.contains("┌"), "no full-screen frame: {s}");
+}

@@ -96,6 +96,72 @@ fn outcome_of(e: &std::io::Error) -> TlsOutcome {
     }
 }
 
+/// Keeps the first bytes the server sent, to name what answered when it was not TLS.
+struct FirstBytes<S> {
+    inner: S,
+    seen: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstBytes<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let new = buf.filled()[before..].to_vec();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let room = 64usize.saturating_sub(seen.len());
+        seen.extend_from_slice(&new[..new.len().min(room)]);
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstBytes<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Words for what answered a ClientHello with something that is not TLS.
+fn what_answered(first: &[u8], detail: &str) -> String {
+    let text = String::from_utf8_lossy(first);
+    let line = crate::outside::text::clean(text.lines().next().unwrap_or_default());
+    if first.starts_with(b"HTTP/") {
+        format!("the port answered in plain HTTP ({line}): a web server or proxy listens there, not Keyspaces")
+    } else if first.starts_with(b"SSH-") {
+        format!("the port answered with an SSH banner ({line}), not TLS")
+    } else if first.len() >= 9 && (first[0] == 0x84 || first[0] == 0x04 || first[0] == 0x83) {
+        format!("the port answered with a plain-text CQL frame ({detail}): the server expects no TLS")
+    } else if first.is_empty() {
+        detail.to_string()
+    } else {
+        format!(
+            "{detail}; its first bytes: {}",
+            crate::outside::text::clean_to(&text, 40)
+        )
+    }
+}
+
 /// Runs the diagnostic handshake over an already connected stream.
 pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsReport {
     let name = ServerName::try_from(target.tls_name.clone()).ok();
@@ -140,12 +206,24 @@ pub async fn probe(target: &Target, io: &Io, stream: Box<dyn Stream>) -> TlsRepo
         }
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let first = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stream = FirstBytes {
+        inner: stream,
+        seen: first.clone(),
+    };
     let start = Instant::now();
     let r = tokio::time::timeout(target.step_timeout, connector.connect(name.clone(), stream)).await;
     report.handshake_ms = start.elapsed().as_millis() as u64;
     match r {
         Err(_) => report.outcome = TlsOutcome::NoAnswer,
-        Ok(Err(e)) => report.outcome = outcome_of(&e),
+        Ok(Err(e)) => {
+            report.outcome = match outcome_of(&e) {
+                TlsOutcome::NotTls { detail } => TlsOutcome::NotTls {
+                    detail: what_answered(&first.lock().unwrap_or_else(|p| p.into_inner()), &detail),
+                },
+                other => other,
+            }
+        }
         Ok(Ok(tls)) => {
             let (_, conn) = tls.get_ref();
             report.outcome = TlsOutcome::Established;
