@@ -275,3 +275,29 @@ impl Drop for Guard {
 fn scopeguard(c: std::process::Child) -> Guard {
     Guard(c)
 }
+
+#[test]
+fn lab_listen_on_another_loopback_address_does_not_collide_with_its_peers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lab = Guard(
+        Command::new(bin())
+            .args(["lab", "--scenario", "healthy", "--listen", "127.0.0.2:0", "--dir"])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(lab.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: '{line}'"));
+    assert!(v["cql"].as_str().unwrap().starts_with("127.0.0.2:"), "{v}");
+    let port = v["cql"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
+    // The first peer listens on the next loopback address, same port.
+    let peer =
+        std::net::TcpStream::connect_timeout(&format!("127.0.0.3:{port}").parse().unwrap(), Duration::from_secs(2));
+    assert!(peer.is_ok(), "a peer listens on 127.0.0.3:{port}");
+}
