@@ -291,7 +291,16 @@ fn ssc_stale_is_a_rotation_warning_naming_the_age() {
         .expect("a rotation warning");
     assert_eq!(w["severity"], "warning");
     let title = w["title"].as_str().unwrap();
-    assert!(title.contains("200 days") || title.contains("230 days"), "{title}");
+    // The credential in use (200 days), not the user's older one (230 days).
+    assert!(
+        title.contains("app-at-111122223333") && title.contains("200 days"),
+        "{title}"
+    );
+    assert!(
+        w["evidence"].to_string().contains("230 days old"),
+        "the other stale credential is listed: {}",
+        w["evidence"]
+    );
     assert!(
         w["evidence"].to_string().contains("2 of the 2 allowed"),
         "{}",

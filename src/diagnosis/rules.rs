@@ -706,14 +706,28 @@ fn service_credential_rules(c: &mut Ctx<'_>) {
             &[("ssc_id", id), ("ssc_count", count.clone())],
         );
     }
+    // The title names the credential in use; other stale ones of the user are evidence.
+    let others: Vec<String> = r
+        .credentials
+        .iter()
+        .filter(|x| x.service_user_name != user && x.age_days > 90)
+        .map(|x| {
+            format!(
+                "also stale, not the one in use: {} ({}, {}) is {} days old",
+                x.id, x.service_user_name, x.status, x.age_days
+            )
+        })
+        .collect();
     if let Some(old) = mine.iter().filter(|x| x.age_days > 90).max_by_key(|x| x.age_days) {
+        let mut evidence = vec![format!(
+            "{} for {user}, the credential in use, was created {} days ago; the user holds {count} of the 2 allowed",
+            old.id, old.age_days
+        )];
+        evidence.extend(others);
         c.add(
             "ssc-stale",
             rank::WARNING,
-            vec![format!(
-                "{} for {user} was created {} days ago; the user holds {count} of the 2 allowed",
-                old.id, old.age_days
-            )],
+            evidence,
             vec![step(
                 "Is the credential younger than 90 days?",
                 format!("no: {} days", old.age_days),

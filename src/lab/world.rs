@@ -194,8 +194,9 @@ impl World {
                     active: !p.ssc_status.eq_ignore_ascii_case("inactive"),
                     created: Utc::now() - Duration::days(p.ssc_age_days),
                 }),
+                // IAM names a user's second credential `<user>+1-at-<account>`.
                 older_ssc: p.second_ssc.then(|| ServiceCredential {
-                    username: format!("{}-at-{account}", p.name),
+                    username: format!("{}+1-at-{account}", p.name),
                     password: random_string(44, MIXED),
                     id: format!("ACCA{}", random_string(17, UPPER)),
                     active: true,
