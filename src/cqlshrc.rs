@@ -57,6 +57,58 @@ impl Cqlshrc {
     }
 }
 
+/// Whether cqlsh would use TLS with this file: `[connection] ssl = true`, or an `[ssl]`
+/// section that sets a certfile or validation (used with `--ssl`).
+impl Cqlshrc {
+    pub fn uses_tls(&self) -> bool {
+        self.value("connection", "ssl")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || self.get("ssl", "certfile").is_some()
+            || self.get("ssl", "validate").is_some()
+    }
+}
+
+/// The cqlsh on `path` (a `PATH` value) and the version of the DataStax Python driver its
+/// interpreter has installed, read from the driver's `.dist-info` directory name.
+pub fn installed_cqlsh(path: &str) -> Option<(PathBuf, Option<String>)> {
+    let cqlsh = std::env::split_paths(path)
+        .map(|d| d.join("cqlsh"))
+        .find(|p| p.is_file())?;
+    let head = crate::outside::file::read(&cqlsh, 1 << 20).ok()?;
+    let first = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let interpreter = first
+        .strip_prefix("#!")
+        .map(|s| s.split_whitespace().next().unwrap_or_default().to_string());
+    let version = interpreter.and_then(|i| {
+        let root = Path::new(&i).parent()?.parent()?.join("lib");
+        std::fs::read_dir(&root)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("site-packages"))
+            .filter_map(|sp| std::fs::read_dir(sp).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .find_map(|e| {
+                let n = e.file_name().to_string_lossy().to_string();
+                n.strip_prefix("cassandra_driver-")
+                    .and_then(|r| r.strip_suffix(".dist-info"))
+                    .map(str::to_string)
+            })
+    });
+    Some((cqlsh, version))
+}
+
+/// Whether this driver version builds its TLS context without verification when given
+/// `ssl_options` as cqlsh passes them (`cert_reqs` assigned to `SSLContext.options`):
+/// the 3.29 and 3.30 series (3.30.1 verified against the lab).
+pub fn driver_skips_verification(version: &str) -> bool {
+    version.starts_with("3.29.") || version.starts_with("3.30.")
+}
+
 pub fn expand_home(p: &str) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => std::env::var_os("HOME")

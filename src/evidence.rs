@@ -75,6 +75,12 @@ pub enum ConfigNote {
         path: String,
         problem: String,
     },
+    /// cqlsh with this cqlshrc connects without verifying the certificate (its driver).
+    CqlshUnverified {
+        cqlshrc: String,
+        cqlsh: Option<String>,
+        driver_version: Option<String>,
+    },
     /// An AWS shared config or credentials file that is not a readable regular file.
     AwsFileRefused {
         variable: String,

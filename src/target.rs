@@ -288,6 +288,21 @@ impl Target {
                 }
             }
         }
+        // cqlsh itself may not verify what this cqlshrc asks it to verify.
+        if let Some(r) = rc
+            .as_ref()
+            .filter(|r| r.uses_tls() && r.validation_disabled().is_none())
+        {
+            let found = env("PATH").and_then(|p| cqlshrc::installed_cqlsh(&p));
+            let version = found.as_ref().and_then(|(_, v)| v.clone());
+            if version.as_deref().is_none_or(cqlshrc::driver_skips_verification) {
+                notes.push(ConfigNote::CqlshUnverified {
+                    cqlshrc: r.path.display().to_string(),
+                    cqlsh: found.map(|(p, _)| p.display().to_string()),
+                    driver_version: version,
+                });
+            }
+        }
         let username = a.username.clone().or_else(|| rcv("authentication", "username"));
         let password = env("KEYSPACES_PASSWORD")
             .or_else(|| rcv("authentication", "password"))

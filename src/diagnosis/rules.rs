@@ -389,6 +389,29 @@ fn config_rules(c: &mut Ctx<'_>) {
                 vec![step("Is certificate validation on?", "no")],
                 &[],
             ),
+            ConfigNote::CqlshUnverified {
+                cqlshrc,
+                cqlsh,
+                driver_version,
+            } => {
+                let (evidence, answer) = match (cqlsh, driver_version) {
+                    (Some(p), Some(v)) => (
+                        format!("{p} runs on cassandra-driver {v}, which builds its TLS context without verification from cqlsh's ssl options"),
+                        format!("no: cassandra-driver {v}"),
+                    ),
+                    _ => (
+                        "the cqlsh in use could not be found on PATH; if it runs on cassandra-driver 3.29 or 3.30 (as AWS's cqlsh-expansion installs), it does not verify the certificate".to_string(),
+                        "unknown: if its driver is 3.29 or 3.30, no".to_string(),
+                    ),
+                };
+                c.add(
+                    "cqlsh-unverified",
+                    rank::WARNING,
+                    vec![format!("{cqlshrc} asks for verification ([ssl] validate)"), evidence],
+                    vec![step("Does this cqlsh verify the server certificate?", answer)],
+                    &[("cqlshrc", cqlshrc.clone())],
+                )
+            }
             ConfigNote::AwsFileRefused {
                 variable,
                 path,

@@ -543,7 +543,7 @@ impl Connection {
     }
 
     fn rows_of(&self, ks: &str, table: &str) -> Option<Rows> {
-        if ks == "system" || ks == "system_schema" {
+        if super::system_tables::is_system(ks) {
             self.shared.store.system_rows(ks, table, &self.view())
         } else {
             self.shared.store.user_rows(ks, table)
@@ -560,7 +560,7 @@ impl Connection {
             Err(e) => return error(code::SYNTAX, &e),
         };
         if let Statement::Use(ks) = &st {
-            if ks != "system" && ks != "system_schema" && !self.shared.store.user_keyspaces().contains(ks) {
+            if !super::system_tables::is_system(ks) && !self.shared.store.user_keyspaces().contains(ks) {
                 return error(code::INVALID, &format!("unconfigured keyspace {ks}"));
             }
             self.keyspace = Some(ks.clone());
@@ -608,7 +608,7 @@ impl Connection {
             );
         }
         let Some(all) = self.rows_of(&ks, &table) else {
-            if ks != "system" && ks != "system_schema" && !self.shared.store.user_keyspaces().contains(&ks) {
+            if !super::system_tables::is_system(&ks) && !self.shared.store.user_keyspaces().contains(&ks) {
                 return error(code::INVALID, &format!("unconfigured keyspace {ks}"));
             }
             return error(code::INVALID, &format!("unconfigured table {ks}.{table}"));
@@ -680,7 +680,7 @@ impl Connection {
                 };
                 rows_reply(&rs, params.skip_metadata)
             }
-            _ if ks == "system" || ks == "system_schema" => error(
+            _ if super::system_tables::is_system(&ks) => error(
                 code::UNAUTHORIZED,
                 &format!("{} is a system keyspace: it cannot be modified", ks),
             ),

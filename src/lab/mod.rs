@@ -10,6 +10,7 @@ pub mod pki;
 pub mod scenario;
 pub mod statement;
 pub mod store;
+pub mod system_tables;
 pub mod world;
 
 use scenario::{AuthMode, ClientCa, ClientPort, Scenario};

@@ -78,12 +78,6 @@ fn col(name: &str, ty: &str, kind: ColumnKind) -> ColumnDef {
     }
 }
 
-fn schema(cols: &[(&str, &str)]) -> Vec<(String, CqlType)> {
-    cols.iter()
-        .map(|(n, t)| (n.to_string(), CqlType::parse(t).unwrap_or(CqlType::Varchar)))
-        .collect()
-}
-
 fn uuid(seed: u8, kind: u8) -> Value {
     let mut u = [0x5au8; 16];
     u[0] = kind;
@@ -169,68 +163,56 @@ impl Store {
         Some(f(d, rows))
     }
 
-    /// A system table, or `None` when the lab (like Cassandra 3.11) has no such table.
+    /// Every table the schema lists: the system tables, then the user tables.
+    fn all_definitions(&self) -> Vec<TableDef> {
+        let mut defs: Vec<TableDef> = super::system_tables::TABLES
+            .iter()
+            .map(|t| TableDef {
+                keyspace: t.keyspace.into(),
+                name: t.name.into(),
+                columns: t.columns.iter().map(|(n, ty, k)| col(n, ty, *k)).collect(),
+            })
+            .collect();
+        defs.extend(self.lock().iter().map(|(d, _)| d.clone()));
+        defs
+    }
+
+    /// A system table, or `None` when Amazon Keyspaces has no such table.
     pub fn system_rows(&self, keyspace: &str, table: &str, view: &SystemView<'_>) -> Option<Rows> {
-        let rows = |cols: &[(&str, &str)], rows: Vec<Vec<Value>>| Rows {
+        let def = super::system_tables::get(keyspace, table)?;
+        let rows = |rows: Vec<Vec<Value>>| Rows {
             keyspace: keyspace.into(),
             table: table.into(),
-            columns: schema(cols),
+            columns: def
+                .columns
+                .iter()
+                .map(|(n, t, _)| (n.to_string(), CqlType::parse(t).unwrap_or(CqlType::Varchar)))
+                .collect(),
             rows,
         };
         let n = view.nodes.len().max(1);
-        match (keyspace, table) {
-            ("system", "local") => Some(rows(
-                &[
-                    ("key", "text"),
-                    ("bootstrapped", "text"),
-                    ("broadcast_address", "inet"),
-                    ("cluster_name", "text"),
-                    ("cql_version", "text"),
-                    ("data_center", "text"),
-                    ("gossip_generation", "int"),
-                    ("host_id", "uuid"),
-                    ("listen_address", "inet"),
-                    ("native_protocol_version", "text"),
-                    ("partitioner", "text"),
-                    ("rack", "text"),
-                    ("release_version", "text"),
-                    ("rpc_address", "inet"),
-                    ("schema_version", "uuid"),
-                    ("thrift_version", "text"),
-                    ("tokens", "set<text>"),
-                ],
-                vec![vec![
-                    Value::text("local"),
-                    Value::text("COMPLETED"),
-                    Value::Inet(view.local_address),
-                    Value::text("Amazon Keyspaces"),
-                    Value::text("3.4.4"),
-                    Value::text(view.region),
-                    Value::Int(0),
-                    uuid(host_index(view.local_address), 1),
-                    Value::Inet(view.local_address),
-                    Value::text("4"),
-                    Value::text("org.apache.cassandra.dht.Murmur3Partitioner"),
-                    Value::text("rack1"),
-                    Value::text("3.11.2"),
-                    Value::Inet(view.local_address),
-                    uuid(0, 2),
-                    Value::text("20.1.0"),
-                    Value::Set(vec![Value::text(token(host_index(view.local_address) as usize, n))]),
-                ]],
-            )),
-            ("system", "peers") => Some(rows(
-                &[
-                    ("peer", "inet"),
-                    ("data_center", "text"),
-                    ("host_id", "uuid"),
-                    ("preferred_ip", "inet"),
-                    ("rack", "text"),
-                    ("release_version", "text"),
-                    ("rpc_address", "inet"),
-                    ("schema_version", "uuid"),
-                    ("tokens", "set<text>"),
-                ],
+        Some(match (keyspace, table) {
+            ("system", "local") => rows(vec![vec![
+                Value::text("local"),
+                Value::text("COMPLETED"),
+                Value::Inet(view.local_address),
+                Value::text("Amazon Keyspaces"),
+                Value::text("3.4.4"),
+                Value::text(view.region),
+                Value::Int(0),
+                uuid(host_index(view.local_address), 1),
+                Value::Inet(view.local_address),
+                Value::text("4"),
+                Value::text("org.apache.cassandra.dht.Murmur3Partitioner"),
+                Value::text("rack1"),
+                Value::text("3.11.2"),
+                Value::Inet(view.local_address),
+                uuid(0, 2),
+                Value::text("20.1.0"),
+                Value::Set(vec![Value::text(token(host_index(view.local_address) as usize, n))]),
+                Value::Map(vec![]),
+            ]]),
+            ("system", "peers") => rows(
                 view.nodes
                     .iter()
                     .filter(|p| **p != view.local_address)
@@ -248,59 +230,32 @@ impl Store {
                         ]
                     })
                     .collect(),
-            )),
-            ("system_schema", "keyspaces") => {
-                let mut ks = vec!["system".to_string(), "system_schema".to_string()];
+            ),
+            ("system_schema" | "system_schema_mcs", "keyspaces") => {
+                let mut ks: Vec<String> = super::system_tables::KEYSPACES.iter().map(|k| k.to_string()).collect();
                 ks.extend(self.user_keyspaces());
-                Some(rows(
-                    &[
-                        ("keyspace_name", "text"),
-                        ("durable_writes", "boolean"),
-                        ("replication", "map<text, text>"),
-                    ],
+                rows(
                     ks.into_iter()
                         .map(|k| {
-                            let class = if k.starts_with("system") {
-                                "org.apache.cassandra.locator.LocalStrategy"
+                            let system = super::system_tables::is_system(&k);
+                            let repl: Vec<(&str, &str)> = if system {
+                                vec![("class", "org.apache.cassandra.locator.LocalStrategy")]
                             } else {
-                                "org.apache.cassandra.locator.SimpleStrategy"
-                            };
-                            let repl: Vec<(&str, &str)> = if k.starts_with("system") {
-                                vec![("class", class)]
-                            } else {
-                                vec![("class", class), ("replication_factor", "3")]
+                                vec![
+                                    ("class", "org.apache.cassandra.locator.SimpleStrategy"),
+                                    ("replication_factor", "3"),
+                                ]
                             };
                             vec![Value::text(k), Value::Bool(true), Value::text_map(&repl)]
                         })
                         .collect(),
-                ))
+                )
             }
-            ("system_schema", "tables") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("table_name", "text"),
-                    ("bloom_filter_fp_chance", "double"),
-                    ("caching", "map<text, text>"),
-                    ("comment", "text"),
-                    ("compaction", "map<text, text>"),
-                    ("compression", "map<text, text>"),
-                    ("crc_check_chance", "double"),
-                    ("dclocal_read_repair_chance", "double"),
-                    ("default_time_to_live", "int"),
-                    ("extensions", "map<text, blob>"),
-                    ("flags", "set<text>"),
-                    ("gc_grace_seconds", "int"),
-                    ("id", "uuid"),
-                    ("max_index_interval", "int"),
-                    ("memtable_flush_period_in_ms", "int"),
-                    ("min_index_interval", "int"),
-                    ("read_repair_chance", "double"),
-                    ("speculative_retry", "text"),
-                ],
-                self.lock()
+            ("system_schema", "tables") => rows(
+                self.all_definitions()
                     .iter()
                     .enumerate()
-                    .map(|(i, (d, _))| {
+                    .map(|(i, d)| {
                         vec![
                             Value::text(&d.keyspace),
                             Value::text(&d.name),
@@ -327,24 +282,24 @@ impl Store {
                         ]
                     })
                     .collect(),
-            )),
-            ("system_schema", "columns") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("table_name", "text"),
-                    ("column_name", "text"),
-                    ("clustering_order", "text"),
-                    ("column_name_bytes", "blob"),
-                    ("kind", "text"),
-                    ("position", "int"),
-                    ("type", "text"),
-                ],
-                self.lock()
+            ),
+            ("system_schema" | "system_schema_mcs", "columns") => rows(
+                self.all_definitions()
                     .iter()
-                    .flat_map(|(d, _)| {
+                    .flat_map(|d| {
+                        let mut position = [0i32; 2];
                         d.columns
                             .iter()
                             .map(|c| {
+                                let at = match c.kind {
+                                    ColumnKind::PartitionKey => Some(0),
+                                    ColumnKind::Clustering => Some(1),
+                                    ColumnKind::Regular => None,
+                                };
+                                let pos = at.map(|i| {
+                                    position[i] += 1;
+                                    position[i] - 1
+                                });
                                 vec![
                                     Value::text(&d.keyspace),
                                     Value::text(&d.name),
@@ -356,81 +311,22 @@ impl Store {
                                     }),
                                     Value::Blob(c.name.as_bytes().to_vec()),
                                     Value::text(c.kind.as_str()),
-                                    Value::Int(if c.kind == ColumnKind::Regular { -1 } else { 0 }),
+                                    Value::Int(pos.unwrap_or(-1)),
                                     Value::text(c.ty.cql_name()),
                                 ]
                             })
                             .collect::<Vec<_>>()
                     })
                     .collect(),
-            )),
-            ("system_schema", "types") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("type_name", "text"),
-                    ("field_names", "list<text>"),
-                    ("field_types", "list<text>"),
-                ],
-                vec![],
-            )),
-            ("system_schema", "functions") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("function_name", "text"),
-                    ("argument_names", "list<text>"),
-                    ("argument_types", "list<text>"),
-                    ("body", "text"),
-                    ("called_on_null_input", "boolean"),
-                    ("language", "text"),
-                    ("return_type", "text"),
-                ],
-                vec![],
-            )),
-            ("system_schema", "aggregates") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("aggregate_name", "text"),
-                    ("argument_types", "list<text>"),
-                    ("final_func", "text"),
-                    ("initcond", "text"),
-                    ("return_type", "text"),
-                    ("state_func", "text"),
-                    ("state_type", "text"),
-                ],
-                vec![],
-            )),
-            ("system_schema", "triggers") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("table_name", "text"),
-                    ("trigger_name", "text"),
-                    ("options", "map<text, text>"),
-                ],
-                vec![],
-            )),
-            ("system_schema", "indexes") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("table_name", "text"),
-                    ("index_name", "text"),
-                    ("kind", "text"),
-                    ("options", "map<text, text>"),
-                ],
-                vec![],
-            )),
-            ("system_schema", "views") => Some(rows(
-                &[
-                    ("keyspace_name", "text"),
-                    ("view_name", "text"),
-                    ("base_table_id", "uuid"),
-                    ("base_table_name", "text"),
-                    ("include_all_columns", "boolean"),
-                    ("where_clause", "text"),
-                ],
-                vec![],
-            )),
-            _ => None,
-        }
+            ),
+            ("system_schema_mcs", "tables") => rows(
+                self.lock()
+                    .iter()
+                    .map(|(d, _)| vec![Value::text(&d.keyspace), Value::text(&d.name), Value::text("ACTIVE")])
+                    .collect(),
+            ),
+            _ => rows(vec![]),
+        })
     }
 }
 

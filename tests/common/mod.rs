@@ -13,6 +13,7 @@ pub const PEERS: &[&str] = &[
     "cassandra-sigv4==4.0.2",
     "awscli==1.46.3",
     "moto[server]==5.2.5",
+    "cqlsh==6.2.2",
 ];
 
 pub fn bin() -> PathBuf {
@@ -25,19 +26,32 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
+/// AWS's cqlsh-expansion (its own `cqlsh` and `cqlshlib` clash with PyPI's cqlsh, so it
+/// lives in a venv of its own).
+pub const EXPANSION: &[&str] = &[
+    "cassandra-driver==3.30.1",
+    "cassandra-sigv4==4.0.2",
+    "cqlsh-expansion==0.9.6",
+];
+
 /// The venv's `bin/` with the pinned peers, created once (under a file lock).
 pub fn peers_bin() -> PathBuf {
-    let venv = target_dir().join("peers-venv");
+    venv_bin("peers-venv", PEERS)
+}
+
+/// The `bin/` of the venv `name` under target/ holding `packages`, created once.
+pub fn venv_bin(name: &str, packages: &[&str]) -> PathBuf {
+    let venv = target_dir().join(name);
     let marker = venv.join("installed.txt");
-    let wanted = PEERS.join("\n");
+    let wanted = packages.join("\n");
     std::fs::create_dir_all(target_dir()).expect("create target dir");
-    let lock = std::fs::File::create(target_dir().join("peers-venv.lock")).expect("create lock file");
+    let lock = std::fs::File::create(target_dir().join(format!("{name}.lock"))).expect("create lock file");
     lock.lock().expect("lock the venv");
     if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
         let how = format!(
             "the test peers could not be installed; run `python3 -m venv {0} && {0}/bin/pip install {1}` by hand to see why (needs python3 with venv and access to PyPI)",
             venv.display(),
-            PEERS.join(" ")
+            packages.join(" ")
         );
         let ok = Command::new("python3")
             .args(["-m", "venv"])
@@ -48,7 +62,7 @@ pub fn peers_bin() -> PathBuf {
         assert!(ok, "{how}");
         let out = Command::new(venv.join("bin/pip"))
             .args(["install", "--disable-pip-version-check", "-q"])
-            .args(PEERS)
+            .args(packages)
             .output()
             .unwrap_or_else(|e| panic!("{how}: {e}"));
         assert!(out.status.success(), "{how}\n{}", String::from_utf8_lossy(&out.stderr));
