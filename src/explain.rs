@@ -172,6 +172,22 @@ fn extract_vars(text: &str) -> BTreeMap<&'static str, String> {
     v
 }
 
+/// Whether a text reads like an error report at all (so a bare "hello" stays unknown
+/// with nothing to suggest).
+fn looks_like_an_error(spaced: &str) -> bool {
+    static RX: OnceLock<Option<Regex>> = OnceLock::new();
+    RX.get_or_init(|| {
+        regex::RegexBuilder::new(
+            r"error|exception|fail|refus|denied|invalid|timed? ?out|unable|cannot|can't|could not|not found|expired|unauthori[sz]ed|ssl|tls|certificate|credential|cassandra|keyspace|aws",
+        )
+        .case_insensitive(true)
+        .build()
+        .ok()
+    })
+    .as_ref()
+    .is_some_and(|r| r.is_match(spaced))
+}
+
 /// Folds whitespace so wrapped, multi-line pastes match single-line patterns.
 fn normalize(text: &str) -> (String, String) {
     let cut = if text.len() > MAX_INPUT {
@@ -290,11 +306,54 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
     if let Some(l) = leaf {
         candidates = vec![candidate(&l.id, 100, &vars)].into_iter().flatten().collect();
     }
-    let best = leaf.or_else(|| candidates.first().and_then(|c| leaves::get(&c.leaf)));
+    // Nothing specific decided: the generic shape of the innermost error, whatever wraps it.
+    let mut family_cause = None;
+    if leaf.is_none()
+        && candidates.is_empty()
+        && let Some(f) = crate::diagnosis::families::recognise(text)
+    {
+        family_cause = Some(f.cause);
+        path.push(PathStep {
+            question: "What generic kind of error is it, whatever driver or SDK wraps it?".into(),
+            answer: f.answer.clone(),
+        });
+        candidates = std::iter::once(&f.leaf)
+            .chain(f.alternatives.iter())
+            .enumerate()
+            .filter_map(|(i, l)| candidate(l, 90u32.saturating_sub(20 * i as u32), &vars))
+            .collect();
+        open_questions = vec![f.question.clone()];
+    }
+    // Still nothing, but the text is an error of some kind: never an empty answer. The
+    // commonest causes are ranked with the question and command that decide them; the
+    // cause stays unknown.
+    let fallback = leaf.is_none() && candidates.is_empty() && looks_like_an_error(&spaced);
+    if fallback {
+        candidates = [
+            "tcp-timeout",
+            "ca-missing-root",
+            "wrong-password",
+            "no-aws-credentials",
+            "action-denied",
+        ]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| candidate(l, 30u32.saturating_sub(5 * i as u32), &vars))
+        .collect();
+        open_questions.push(
+            "Run `keyspaces-doctor check` from the host that fails: it tries DNS, TCP, TLS, identity and CQL in turn and names the first step that breaks."
+                .into(),
+        );
+    }
+    let best = if fallback {
+        None
+    } else {
+        leaf.or_else(|| candidates.first().and_then(|c| leaves::get(&c.leaf)))
+    };
     let fill = |s: &String| leaves::fill(s, &vars);
     match best {
         Some(l) => Explanation {
-            cause: l.cause,
+            cause: family_cause.unwrap_or(l.cause),
             leaf: leaf.map(|l| l.id.clone()),
             title: fill(&l.title),
             fix: l.fix.iter().map(fill).collect(),

@@ -1,6 +1,7 @@
 //! Diagnosis: a pure function from `Evidence` to `Finding`s, root cause first. Each
 //! finding names a leaf of the knowledge in `assets/tree/` and records the path of
 //! evidence that led there. Imports neither probes, lab nor screens.
+pub mod families;
 pub mod leaves;
 mod rules;
 pub mod tree;
