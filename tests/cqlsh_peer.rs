@@ -175,28 +175,10 @@ print(json.dumps({"keyspaces": sorted(m.keyspaces), "system": sorted(m.keyspaces
                   "local_columns": list(m.keyspaces["system"].tables["local"].columns)}))
 c.shutdown()
 "#;
-    let mut child = Command::new(peers_bin().join("python"))
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     let u = &lab.json["password_user"];
     let cfg =
         serde_json::json!({"ca": ca(&lab), "port": lab.cql_port(), "user": u["username"], "password": u["password"]});
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(cfg.to_string().as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let v: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = json_exchange(Command::new(peers_bin().join("python")).args(["-c", script]), &cfg);
     for ks in [
         "system",
         "system_schema",
@@ -256,29 +238,9 @@ fn cqlsh_fails_as_keyspaces_would() {
         assert!(!out.status.success(), "{scenario}: cqlsh must fail: {t}");
         assert!(t.contains(needle), "{scenario}: {t}");
         // What cqlsh printed is a text `explain` must read to the scenario's cause.
-        let e: Value = serde_json::from_slice(
-            &Command::new(bin())
-                .args(["explain", "--json", &t])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        let expected = lab.json["cause"].as_str().map(str::to_string).unwrap_or_else(|| {
-            let s = std::fs::read_to_string(format!(
-                "{}/assets/scenarios/{scenario}.toml",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap();
-            s.lines()
-                .find_map(|l| l.strip_prefix("cause = "))
-                .unwrap()
-                .trim_matches('"')
-                .to_string()
-        });
         assert_eq!(
-            e["cause"],
-            expected.as_str(),
+            explain_cause(&t),
+            scenario_cause(scenario),
             "{scenario}: explain of cqlsh's text: {t}"
         );
     }

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The gocql client, built once (under a lock) into target/.
 fn gocql_client() -> PathBuf {
@@ -36,24 +36,7 @@ fn gocql_client() -> PathBuf {
 }
 
 fn gocql(cfg: &Value) -> Value {
-    let mut child = Command::new(gocql_client())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(cfg.to_string().as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("gocql printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+    json_exchange(&mut Command::new(gocql_client()), cfg)
 }
 
 /// The client as the scenario's application would configure it.
@@ -76,19 +59,6 @@ fn cfg(lab: &LabProcess, admin: bool) -> Value {
         "password": password,
         "query": "SELECT key FROM system.local",
     })
-}
-
-fn scenario_cause(scenario: &str) -> String {
-    let s = std::fs::read_to_string(format!(
-        "{}/assets/scenarios/{scenario}.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    s.lines()
-        .find_map(|l| l.strip_prefix("cause = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_string()
 }
 
 #[test]
@@ -117,17 +87,9 @@ fn gocql_fails_as_a_go_application_would_and_explain_reads_it() {
         assert_eq!(out["ok"], false, "{scenario}: {out}");
         let error = out["error"].as_str().unwrap().to_string();
         assert!(error.contains(needle), "{scenario}: {error}");
-        let e: Value = serde_json::from_slice(
-            &Command::new(bin())
-                .args(["explain", "--json", &error])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
         assert_eq!(
-            e["cause"],
-            scenario_cause(scenario).as_str(),
+            explain_cause(&error),
+            scenario_cause(scenario),
             "{scenario}: explain of '{error}'"
         );
     }

@@ -95,11 +95,7 @@ fn memory_stays_bounded_against_a_huge_frame() {
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        let kib: u64 = err
-            .lines()
-            .find_map(|l| l.strip_prefix("maxrss_kib="))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no rss in {err}"));
+        let kib = peak_rss_kib(&err);
         // The frame claims ~2 GiB; the check must not allocate it.
         assert!(kib < 200 * 1024, "{scenario}: peak RSS {kib} KiB");
     }

@@ -42,11 +42,7 @@ fn run(args: &[&str], env: &[(&str, &str)], home: &Path) -> (Option<i32>, String
     }
     let out = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    let kib = err
-        .lines()
-        .find_map(|l| l.strip_prefix("maxrss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no rss in {err}"));
+    let kib = peak_rss_kib(&err);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -185,11 +181,7 @@ fn hostile_files_named_by_configuration_are_findings() {
         let out = cmd.output().unwrap();
         let took = start.elapsed();
         let err = String::from_utf8_lossy(&out.stderr);
-        let kib: u64 = err
-            .lines()
-            .find_map(|l| l.strip_prefix("maxrss_kib="))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no rss in {err}"));
+        let kib = peak_rss_kib(&err);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{extra:?}: {e}: {err}"));
         assert_eq!(out.status.code(), Some(1), "{extra:?} {env:?}: {}", v["findings"]);
         assert!(

@@ -5,7 +5,7 @@
 //! answers with a hostile ARN. For each: never an `ok` verdict, bounded time (and
 //! memory), no control byte in any report, and every suggested command safe to paste.
 mod common;
-use common::bin;
+use common::{bin, peak_rss_kib};
 use keyspaces_doctor::lab::pki::{LabPki, ServingRoot};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -508,11 +508,7 @@ fn an_endless_aws_body_keeps_memory_bounded() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    let kib: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("maxrss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no rss in {err}"));
+    let kib = peak_rss_kib(&err);
     assert!(kib < 100 * 1024, "peak RSS {kib} KiB against an endless AWS body");
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["verdict"], "problems");

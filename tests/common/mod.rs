@@ -128,27 +128,7 @@ impl LabProcess {
 /// Runs the DataStax Python driver with `cfg` (fed on stdin) and returns its JSON answer.
 pub fn python_driver(cfg: &Value) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/driver_client.py");
-    let mut child = Command::new(peers_bin().join("python"))
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the python driver");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(cfg.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().expect("python driver output");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-        panic!(
-            "driver printed no JSON ({e}): {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    json_exchange(Command::new(peers_bin().join("python")).arg(script), cfg)
 }
 
 /// A driver config from the lab's client block.
@@ -281,4 +261,59 @@ pub async fn lab_in_process(scenario: &str) -> (keyspaces_doctor::lab::RunningLa
     .await
     .unwrap();
     (running, dir)
+}
+
+/// Runs `cmd` with `input` (a JSON object) on stdin and reads the one JSON document it
+/// prints; secrets in `input` never reach argv.
+pub fn json_exchange(cmd: &mut Command, input: &Value) -> Value {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the peer");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("peer output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "the peer printed no JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The cause `keyspaces-doctor explain` names for `text`.
+pub fn explain_cause(text: &str) -> String {
+    let out = Command::new(bin()).args(["explain", "--json", text]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).expect("explain prints JSON");
+    v["cause"].as_str().unwrap_or_default().to_string()
+}
+
+/// The cause a lab scenario's file declares.
+pub fn scenario_cause(scenario: &str) -> String {
+    let s = std::fs::read_to_string(format!(
+        "{}/assets/scenarios/{scenario}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix("cause = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string()
+}
+
+/// The peak RSS `/usr/bin/time -f maxrss_kib=%M` printed on stderr.
+pub fn peak_rss_kib(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no rss in {stderr}"))
 }
