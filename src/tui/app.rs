@@ -230,16 +230,44 @@ impl App {
         self.diagnosis.findings.get(fi)?.fix.commands.first().cloned()
     }
 
-    pub fn footer(&self) -> &'static str {
+    /// The keys that matter here, as many as fit in `width` columns, most important
+    /// first; `q quit`, `? help` and (in demo) `s next scenario` always stay.
+    pub fn footer(&self, width: u16) -> String {
         if self.help {
-            return "Esc close help · q quit";
+            return "Esc close help · q quit".into();
         }
+        let demo = self.scenario.is_some();
+        let mut keys: Vec<(&str, bool)> = vec![("Tab pane", false)];
         match self.focus {
-            Pane::Diagnosis => {
-                "Tab pane · ↑↓/jk move · ←→/Enter expand · c copy · e export · r re-run · ? help · q quit"
-            }
-            _ => "Tab/Shift-Tab pane · ↑↓/jk scroll · r re-run · e export · ? help · q quit",
+            Pane::Diagnosis => keys.extend([("↑↓ move", false), ("Enter expand", false), ("c copy", false)]),
+            _ => keys.push(("↑↓ scroll", false)),
         }
+        if demo {
+            keys.push(("s next scenario", true));
+        }
+        keys.extend([
+            ("? help", true),
+            ("q quit", true),
+            ("e export", false),
+            ("r re-run", false),
+        ]);
+        let fixed: usize = keys
+            .iter()
+            .filter(|(_, must)| *must)
+            .map(|(k, _)| k.chars().count() + 3)
+            .sum();
+        let mut room = (width as usize).saturating_sub(fixed);
+        let mut shown = Vec::new();
+        for (k, must) in keys {
+            let cost = k.chars().count() + 3;
+            if must {
+                shown.push(k);
+            } else if cost <= room {
+                room -= cost;
+                shown.push(k);
+            }
+        }
+        shown.join(" · ")
     }
 }
 
@@ -250,6 +278,24 @@ mod tests {
 
     fn key(code: KeyCode, m: KeyModifiers) -> KeyEvent {
         KeyEvent::new_with_kind(code, m, KeyEventKind::Press)
+    }
+
+    #[test]
+    fn the_footer_fits_and_keeps_the_keys_that_matter() {
+        let mut app = App::new(true, Some("missing-select".into()));
+        app.focus = Pane::Diagnosis;
+        let f = app.footer(80);
+        assert!(f.chars().count() <= 80, "{f}");
+        for k in ["Tab", "↑↓", "Enter", "? help", "q quit", "s next scenario"] {
+            assert!(f.contains(k), "{k} in {f}");
+        }
+        let wide = app.footer(200);
+        assert!(wide.contains("e export") && wide.contains("r re-run"), "{wide}");
+        let narrow = app.footer(40);
+        assert!(
+            narrow.contains("q quit") && narrow.contains("s next scenario"),
+            "{narrow}"
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     match &app.message {
         Some(m) => f.render_widget(Paragraph::new(format!("{m} · ? help · q quit")), footer),
         None => f.render_widget(
-            Paragraph::new(app.footer()).style(Style::default().add_modifier(Modifier::DIM)),
+            Paragraph::new(app.footer(footer.width)).style(Style::default().add_modifier(Modifier::DIM)),
             footer,
         ),
     }
@@ -302,12 +302,30 @@ fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
 fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
     let mut l = Vec::new();
     let ev = &app.evidence;
-    let state = status_mark(
+    let mut state = status_mark(
         app.probe_status("tls")
             .or(app.probe_status("tcp"))
             .or(app.probe_status("dns")),
     )
     .to_string();
+    // The badge is the worst of the pane: the trust source the client uses failing is ✗,
+    // only other sources failing is ⚠.
+    if let Some(t) = ev.tls.as_ref().filter(|_| state == "✓ ok") {
+        use crate::evidence::{TrustSource, VerifyProblem};
+        let used = if ev.target.ca_file.is_some() {
+            TrustSource::CaFile
+        } else {
+            TrustSource::System
+        };
+        match t.verdicts.iter().find(|v| v.source == used) {
+            Some(v) if !v.verified && v.problem == Some(VerifyProblem::NameMismatch) => {
+                state = "✗ name mismatch".into()
+            }
+            Some(v) if !v.verified => state = "✗ not trusted".into(),
+            _ if t.verdicts.iter().any(|v| !v.verified) => state = "⚠ other stores fail".into(),
+            _ => {}
+        }
+    }
     if let Some(r) = running_line(app, "tls") {
         l.push(r);
     }
