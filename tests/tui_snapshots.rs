@@ -32,6 +32,7 @@ const FILTERS: &[(&str, &str)] = &[
     (r" *\b\d+ ?ms\b", " N ms"),
     (r"\b[1-6]\d{4}\b", "PORT"),
     (r"…[A-Z0-9]{4}", "…KEY4"),
+    (r"key \.\.\.[A-Z0-9]{4}", "key ...KEY4"),
     (r"[+-]\d+ s\b", "±N s"),
     (r"until [^)│]*\)", "until DATE)"),
     (r"/tmp/[^ │]*", "/tmp/DIR"),

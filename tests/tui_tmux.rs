@@ -380,3 +380,64 @@ fn term_dumb_falls_back_to_the_text_report() {
     assert!(s.contains("read table") && s.contains("0x2100"), "the text report: {s}");
     assert!(!s.contains("┌"), "no full-screen frame: {s}");
 }
+
+#[test]
+fn the_diagnosis_can_be_read_whole_at_80x24() {
+    let t = Tmux::start("kd-detail", 80, 24, &demo("missing-select"));
+    let s = t.wait_for("missing-permission", Duration::from_secs(30));
+    assert!(s.contains("q quit") && s.contains("s next scenario"), "footer: {s}");
+    assert!(s.contains("…"), "the headline is shortened at a word: {s}");
+    // The root finding selected: its whole resource ARN and its whole Why.
+    let joined: String = s
+        .lines()
+        .map(|l| l.trim_matches('│').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("arn:aws:cassandra:us-east-1:111122223333:/keyspace/store/table/orders"),
+        "{s}"
+    );
+    assert!(
+        joined.contains("allow must come from the user's, group's or role's own policies."),
+        "{s}"
+    );
+    // Down to Fix, expand it, and walk to a command: shown whole.
+    t.keys(&["Down", "Down", "Down", "Down", "Enter", "Down"]);
+    let mut s = t.screen();
+    for _ in 0..12 {
+        if s.contains("(c copies it)") {
+            break;
+        }
+        t.keys(&["Down"]);
+        std::thread::sleep(Duration::from_millis(200));
+        s = t.screen();
+    }
+    assert!(
+        s.contains("$ aws iam") && s.contains("(c copies it)"),
+        "a fix command, whole: {s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+}
+
+#[test]
+fn hostname_mismatch_badge_and_plain_words_at_80x24() {
+    let t = Tmux::start("kd-badge", 80, 24, &demo("hostname-mismatch"));
+    t.wait_for("tls-hostname", Duration::from_secs(30));
+    let mut screens = Vec::new();
+    for _ in 0..4 {
+        screens.push(t.screen());
+        t.keys(&["Tab"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let all = screens.join("\n");
+    assert!(
+        all.contains("Endpoint & TLS [✗"),
+        "the Endpoint & TLS badge is ✗: {all}"
+    );
+    for debug in ["Some(", "None", "TLSv1_"] {
+        assert!(!all.contains(debug), "{debug} on screen: {all}");
+    }
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+}

@@ -47,6 +47,8 @@ pub enum Action {
     Help,
     CloseOverlay,
     NextScenario,
+    DetailDown,
+    DetailUp,
     Quit,
 }
 
@@ -70,6 +72,8 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
         KeyCode::Char('c') => Action::Copy,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('s') => Action::NextScenario,
+        KeyCode::PageDown | KeyCode::Char('J') => Action::DetailDown,
+        KeyCode::PageUp | KeyCode::Char('K') => Action::DetailUp,
         _ => return None,
     })
 }
@@ -83,6 +87,8 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("Left / h", "collapse (Diagnosis)"),
     ("Right / l", "expand (Diagnosis)"),
     ("Enter / Space", "expand or collapse the selected node"),
+    ("PgDn / J", "scroll the detail of the selected row down"),
+    ("PgUp / K", "scroll the detail of the selected row up"),
     ("r", "re-run every probe on a new connection"),
     ("e", "export the report (Markdown, redacted) to a file"),
     ("c", "copy the selected fix command (OSC 52)"),
@@ -105,6 +111,8 @@ pub struct App {
     pub message: Option<String>,
     pub tree: TreeState<String>,
     pub scroll: [u16; 4],
+    /// How far the Diagnosis detail (the selected row, whole) is scrolled.
+    pub detail_scroll: u16,
     pub scenario: Option<String>,
     pub no_color: bool,
     pub quit: bool,
@@ -126,6 +134,7 @@ impl App {
             message: None,
             tree: TreeState::default(),
             scroll: [0; 4],
+            detail_scroll: 0,
             scenario,
             no_color,
             quit: false,
@@ -184,10 +193,14 @@ impl App {
             Action::PrevPane => self.focus = Pane::ALL[(self.focus.index() + 3) % 4],
             Action::Up if self.focus == Pane::Diagnosis => {
                 self.tree.key_up();
+                self.detail_scroll = 0;
             }
             Action::Down if self.focus == Pane::Diagnosis => {
                 self.tree.key_down();
+                self.detail_scroll = 0;
             }
+            Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3).min(500),
+            Action::DetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(3),
             Action::Left if self.focus == Pane::Diagnosis => {
                 self.tree.key_left();
             }
@@ -209,6 +222,66 @@ impl App {
             other => return Some(other),
         }
         None
+    }
+
+    /// The selected row of the Diagnosis tree, whole: what the detail view shows.
+    pub fn selected_detail(&self) -> Vec<String> {
+        let sel = self.tree.selected();
+        let Some(id) = sel.last() else { return vec![] };
+        let num = |s: &str| -> Option<(usize, Option<usize>)> {
+            let mut it = s.split('-');
+            let a = it.next()?.parse().ok()?;
+            Some((a, it.next().and_then(|b| b.parse().ok())))
+        };
+        let prefix: String = id.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let Some((i, j)) = num(&id[prefix.len()..]) else {
+            return vec![];
+        };
+        let Some(f) = self.diagnosis.findings.get(i) else {
+            return vec![];
+        };
+        let command = |c: &String| match crate::diagnosis::leaves::line_kind(c) {
+            crate::diagnosis::leaves::LineKind::Shell => format!("$ {c}   (c copies it)"),
+            crate::diagnosis::leaves::LineKind::Config => format!("config line: {c}   (c copies it)"),
+        };
+        match (prefix.as_str(), j) {
+            ("f", _) => {
+                let mut v = vec![format!("{} ({})", f.title, f.cause.as_str()), format!("Why: {}", f.why)];
+                v.extend(f.evidence.iter().map(|e| format!("Evidence: {e}")));
+                v
+            }
+            ("why", _) => vec![format!("Why: {}", f.why)],
+            ("path", _) => f
+                .path
+                .iter()
+                .map(|p| format!("{} → {}", p.question, p.answer))
+                .collect(),
+            ("p", Some(j)) => f
+                .path
+                .get(j)
+                .map(|p| vec![format!("Question: {}", p.question), format!("Answer: {}", p.answer)])
+                .unwrap_or_default(),
+            ("ev", _) => f.evidence.clone(),
+            ("e", Some(j)) => f.evidence.get(j).cloned().into_iter().collect(),
+            ("fix", _) => f
+                .fix
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(n, s)| format!("{}. {s}", n + 1))
+                .chain(f.fix.commands.iter().map(command))
+                .collect(),
+            ("s", Some(j)) => f
+                .fix
+                .steps
+                .get(j)
+                .map(|s| format!("{}. {s}", j + 1))
+                .into_iter()
+                .collect(),
+            ("cmd", Some(j)) => f.fix.commands.get(j).map(command).into_iter().collect(),
+            ("doc", _) => vec![format!("Doc: {}", f.fix.doc), format!("Retry: {}", f.fix.retry)],
+            _ => vec![],
+        }
     }
 
     /// The fix command under the Diagnosis selection, else the root finding's first.

@@ -78,6 +78,21 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
 }
 
+/// `text` cut to `width` characters at a word boundary, with "…" (the whole text is in
+/// the detail view).
+pub fn shorten(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let room = width.saturating_sub(1);
+    let cut: String = text.chars().take(room).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(i) if i > room * 2 / 3 => cut[..i].trim_end().to_string(),
+        _ => cut,
+    };
+    format!("{at_word}…")
+}
+
 fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![Span::styled(
         "keyspaces-doctor ",
@@ -98,8 +113,9 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         } else {
             color(app, Color::Red)
         };
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
         spans.push(Span::styled(
-            app.diagnosis.headline(),
+            shorten(&app.diagnosis.headline(), (area.width as usize).saturating_sub(used)),
             style.add_modifier(Modifier::BOLD),
         ));
     }
@@ -550,12 +566,35 @@ fn draw_diagnosis(f: &mut Frame, app: &mut App, area: Rect) {
             .bg(Color::Cyan)
             .add_modifier(Modifier::BOLD)
     };
+    // The selected row, whole and wrapped, under the tree: every word of every finding
+    // is reachable with the keyboard at 80x24.
+    let detail = app.selected_detail();
+    let (tree_area, detail_area) = if detail.is_empty() || area.height < 12 {
+        (area, None)
+    } else {
+        let [t, d] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(5)]).areas(area);
+        (t, Some(d))
+    };
     match Tree::new(&items) {
         Ok(tree) => {
             let tree = tree.block(b).highlight_style(highlight).highlight_symbol("> ");
-            f.render_stateful_widget(tree, area, &mut app.tree);
+            f.render_stateful_widget(tree, tree_area, &mut app.tree);
         }
-        Err(e) => f.render_widget(Paragraph::new(format!("cannot draw the tree: {e}")).block(b), area),
+        Err(e) => f.render_widget(Paragraph::new(format!("cannot draw the tree: {e}")).block(b), tree_area),
+    }
+    if let Some(d) = detail_area {
+        let lines: Vec<Line> = detail.into_iter().map(Line::from).collect();
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((app.detail_scroll, 0))
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(" Selected, whole (PgDn/PgUp scroll) "),
+                ),
+            d,
+        );
     }
 }
 
