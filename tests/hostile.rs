@@ -103,7 +103,8 @@ fn memory_stays_bounded_against_a_huge_frame() {
 
 /// Fail closed, swept over every lab scenario (hostile ones included): a run in which a
 /// step of the connection failed is never `ok`; a run that is `ok` had every step
-/// succeed; and at the default log level nothing reaches stderr.
+/// succeed; at the default log level nothing reaches stderr; and no face (JSON, text,
+/// Markdown) carries Rust Debug text.
 #[test]
 fn no_failed_probe_ever_yields_ok() {
     let list = std::process::Command::new(bin())
@@ -142,6 +143,20 @@ fn no_failed_probe_ever_yields_ok() {
             err.trim().is_empty(),
             "{scenario}: stderr at the default log level:\n{err}"
         );
+        // Plain words in every face: no Rust Debug text.
+        for face in [&["--markdown"][..], &[][..]] {
+            let mut args = face.to_vec();
+            args.extend(["--timeout", "2s", "--total-timeout", "8s"]);
+            let (_, text, _) = run_check(&lab, &args, None);
+            for report in [&text, &out] {
+                for debug in ["Some(", "None", "{ source:", "Error {", "TLSv1_"] {
+                    assert!(
+                        !report.contains(debug),
+                        "{scenario} {face:?}: Debug text {debug:?} in\n{report}"
+                    );
+                }
+            }
+        }
     }
     assert!(oks >= 1, "the healthy scenario passes");
 }

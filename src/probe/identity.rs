@@ -81,6 +81,21 @@ fn feature_name(f: &AwsCredentialFeature) -> &'static str {
     }
 }
 
+/// An error and its sources in their own words, `outer: inner: innermost`, each said once;
+/// never the Debug dump that `DisplayErrorContext` appends.
+pub fn plain_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
 pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: &SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> AwsError {
@@ -104,7 +119,7 @@ pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
             .map(str::to_string)
             .or_else(|| tag("Message"))
             .unwrap_or_else(|| {
-                let full = aws_smithy_types::error::display::DisplayErrorContext(e).to_string();
+                let full = plain_chain(e);
                 full.chars().take(300).collect()
             }),
         http_status: e.raw_response().map(|r| r.status().as_u16()),
