@@ -290,4 +290,34 @@ fn cqlsh_does_not_verify_the_certificate_and_check_says_so() {
         "the driver version in use: {}",
         w["evidence"]
     );
+    // The same cqlshrc linted with --driver-config says it too, on its line.
+    let mut cmd = check_command(
+        &lab,
+        &[
+            "--json",
+            "--cqlshrc",
+            "/dev/null",
+            "--driver-config",
+            rc_path.to_str().unwrap(),
+        ],
+        None,
+        None,
+    );
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            peers_bin().display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let v: Value = serde_json::from_slice(&cmd.output().unwrap().stdout).unwrap();
+    let w = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["leaf"] == "cqlsh-unverified")
+        .unwrap_or_else(|| panic!("the unverified-cqlsh warning from --driver-config: {}", v["findings"]));
+    let e = w["evidence"].to_string();
+    assert!(e.contains("3.30.1") && e.contains("cqlshrc:5"), "{e}");
 }

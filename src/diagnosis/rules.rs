@@ -409,7 +409,7 @@ fn config_rules(c: &mut Ctx<'_>) {
                     rank::WARNING,
                     vec![format!("{cqlshrc} asks for verification ([ssl] validate)"), evidence],
                     vec![step("Does this cqlsh verify the server certificate?", answer)],
-                    &[("cqlshrc", cqlshrc.clone())],
+                    &[("config", cqlshrc.clone())],
                 )
             }
             ConfigNote::AwsFileRefused {

@@ -55,6 +55,30 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         ));
     }
 
+    // cqlsh itself may not verify what this file asks it to verify (its Python driver).
+    if rc.uses_tls() && rc.validation_disabled().is_none() {
+        let found = std::env::var("PATH")
+            .ok()
+            .and_then(|p| crate::cqlshrc::installed_cqlsh(&p));
+        let version = found.as_ref().and_then(|(_, v)| v.clone());
+        if version.as_deref().is_none_or(crate::cqlshrc::driver_skips_verification) {
+            let line = rc.get("ssl", "validate").or(rc.get("ssl", "certfile")).map(|s| s.line);
+            out.push(problem(
+                "cqlsh-unverified",
+                line,
+                "[ssl] validate",
+                rc.get("ssl", "validate").map(|s| s.value.as_str()),
+                match (&found, &version) {
+                    (Some((p, _)), Some(v)) => format!(
+                        "{} runs on cassandra-driver {v}, which builds its TLS context without verification from cqlsh's ssl options",
+                        p.display()
+                    ),
+                    _ => "if the cqlsh that reads this file runs on cassandra-driver 3.29 or 3.30 (as AWS's cqlsh-expansion installs), it does not verify the certificate".into(),
+                },
+            ));
+        }
+    }
+
     if let Some(s) = rc.get("ssl", "validate")
         && off(&s.value)
     {
