@@ -175,8 +175,8 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Scenario to start with [default: healthy].
-    #[arg(long, default_value = "healthy")]
+    /// Scenario to start with (a failing one; `s` moves on to the next).
+    #[arg(long, default_value = "missing-select")]
     pub scenario: String,
     /// List the scenarios with what each teaches, and exit.
     #[arg(long)]

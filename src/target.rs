@@ -368,7 +368,8 @@ impl Target {
             table: a.table.clone(),
             role_arn: a.role_arn.clone(),
             sts_endpoint: a.sts_endpoint.clone().or_else(|| a.aws_endpoint_url.clone()),
-            aws_endpoint: a.aws_endpoint_url.clone().or_else(|| a.sts_endpoint.clone()),
+            // --sts-endpoint is for STS only; --aws-endpoint-url for every AWS call.
+            aws_endpoint: a.aws_endpoint_url.clone(),
             probe_writes: a.probe_writes,
             static_credentials: None,
             isolated: false,
@@ -485,6 +486,16 @@ mod tests {
             target_of(&["--host", "a b.example"]),
             Err(UsageError::Host(_))
         ));
+    }
+
+    #[test]
+    fn sts_endpoint_is_for_sts_alone() {
+        let t = target_of(&["--region", "us-east-1", "--sts-endpoint", "http://127.0.0.1:1"]).unwrap();
+        assert_eq!(t.sts_endpoint.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(t.aws_endpoint, None);
+        let t = target_of(&["--region", "us-east-1", "--aws-endpoint-url", "http://127.0.0.1:2"]).unwrap();
+        assert_eq!(t.sts_endpoint.as_deref(), Some("http://127.0.0.1:2"));
+        assert_eq!(t.aws_endpoint.as_deref(), Some("http://127.0.0.1:2"));
     }
 
     #[test]

@@ -355,7 +355,12 @@ fn client_mistakes_are_findings_not_usage_errors() {
             "--port",
             &port,
         ])
-        .args(["--sts-endpoint", lab.json["sts"].as_str().unwrap(), "--timeout", "3s"])
+        .args([
+            "--aws-endpoint-url",
+            lab.json["sts"].as_str().unwrap(),
+            "--timeout",
+            "3s",
+        ])
         .args(extra)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

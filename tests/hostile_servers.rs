@@ -259,9 +259,14 @@ fn check(
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     match sts {
         Some(p) => {
-            cmd.args(["--auth", "sigv4", "--sts-endpoint", &format!("http://127.0.0.1:{p}")])
-                .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-                .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+            cmd.args([
+                "--auth",
+                "sigv4",
+                "--aws-endpoint-url",
+                &format!("http://127.0.0.1:{p}"),
+            ])
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         }
         None => {
             cmd.args(["--auth", "password", "--username", "alice-at-111122223333"])
@@ -492,7 +497,7 @@ fn an_endless_aws_body_keeps_memory_bounded() {
         .args([
             "--auth",
             "sigv4",
-            "--sts-endpoint",
+            "--aws-endpoint-url",
             &format!("http://127.0.0.1:{}", sts.port),
         ])
         .arg("--ca-file")

@@ -195,7 +195,7 @@ pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, w
         .args(["--resolve", &format!("{host}:127.0.0.1")])
         .args(["--region", c["region"].as_str().unwrap()])
         .args(["--auth", c["auth"].as_str().unwrap()])
-        .args(["--sts-endpoint", lab.json["sts"].as_str().unwrap()])
+        .args(["--aws-endpoint-url", lab.json["sts"].as_str().unwrap()])
         .args(extra)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
