@@ -128,6 +128,9 @@ pub struct TargetArgs {
     /// Assume this role first (cross-account access).
     #[arg(long, env = "KEYSPACES_ROLE_ARN")]
     pub role_arn: Option<String>,
+    /// Named profile of the AWS config and credentials files, as the AWS CLI's --profile.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
     /// STS endpoint URL (private endpoints, the lab).
     #[arg(long, env = "AWS_ENDPOINT_URL_STS")]
     pub sts_endpoint: Option<String>,

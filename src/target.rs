@@ -110,6 +110,8 @@ pub struct Target {
     pub keyspace: Option<String>,
     pub table: Option<String>,
     pub role_arn: Option<String>,
+    /// The named AWS profile (`--profile` / `AWS_PROFILE`).
+    pub profile: Option<String>,
     pub sts_endpoint: Option<String>,
     pub aws_endpoint: Option<String>,
     pub probe_writes: bool,
@@ -367,6 +369,7 @@ impl Target {
             keyspace: a.keyspace.clone(),
             table: a.table.clone(),
             role_arn: a.role_arn.clone(),
+            profile: a.profile.clone().filter(|p| !p.is_empty()),
             sts_endpoint: a.sts_endpoint.clone().or_else(|| a.aws_endpoint_url.clone()),
             // --sts-endpoint is for STS only; --aws-endpoint-url for every AWS call.
             aws_endpoint: a.aws_endpoint_url.clone(),

@@ -71,6 +71,7 @@ pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
         keyspace: c.keyspace.clone(),
         table: c.table.clone(),
         role_arn: c.role_arn.clone(),
+        profile: None,
         sts_endpoint: Some(d.sts.clone()),
         aws_endpoint: Some(d.sts.clone()),
         probe_writes: c.probe_writes,

@@ -178,6 +178,9 @@ pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> 
                 .build(),
         );
     }
+    if let Some(p) = &target.profile {
+        loader = loader.profile_name(p);
+    }
     if target.isolated && target.static_credentials.is_none() {
         loader = loader.no_credentials();
     }
@@ -228,13 +231,14 @@ pub async fn probe(
         Ok(Err(e)) => {
             // The error's own words, one provider a clause; never the SDK's Debug dump.
             report.chain_error = Some(
-                e.to_string()
+                plain_chain(&e)
                     .lines()
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .collect::<Vec<_>>()
                     .join("; ")
-                    .replace(".; ", ": "),
+                    .replace(".; ", ": ")
+                    .replace(":; ", ": "),
             );
             hand_over(None);
             return (report, None);
