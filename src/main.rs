@@ -240,6 +240,17 @@ async fn run_check(args: CheckArgs) -> ExitCode {
         }
     };
     let io = probe::Io::real();
+    // The last line of defence: should something outside the probes' control (a read in
+    // a library that blocks a runtime thread) stall the run past its total timeout, the
+    // process still ends, saying so, instead of hanging.
+    let grace = target.total_timeout + std::time::Duration::from_secs(5);
+    std::thread::spawn(move || {
+        std::thread::sleep(grace);
+        eprintln!(
+            "error: the check stalled {grace:?} after it started (a blocking read outside the probes' control); no report. Run it with RUST_LOG=debug to see the last step"
+        );
+        std::process::exit(1);
+    });
     let ev = probe::run_within_total(&target, &io, &probe::real_env, None).await;
     let d = diagnosis::evaluate(&ev);
     let out = if args.json {

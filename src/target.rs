@@ -112,6 +112,8 @@ pub struct Target {
     pub role_arn: Option<String>,
     /// The named AWS profile (`--profile` / `AWS_PROFILE`).
     pub profile: Option<String>,
+    /// The cqlshrc's `[auth_provider] region_name` and where it is written.
+    pub cqlshrc_region: Option<(String, String)>,
     pub sts_endpoint: Option<String>,
     pub aws_endpoint: Option<String>,
     pub probe_writes: bool,
@@ -370,6 +372,10 @@ impl Target {
             table: a.table.clone(),
             role_arn: a.role_arn.clone(),
             profile: a.profile.clone().filter(|p| !p.is_empty()),
+            cqlshrc_region: rc.as_ref().and_then(|r| {
+                r.get("auth_provider", "region_name")
+                    .map(|s| (s.value.clone(), format!("{}:{}", r.path.display(), s.line)))
+            }),
             sts_endpoint: a.sts_endpoint.clone().or_else(|| a.aws_endpoint_url.clone()),
             // --sts-endpoint is for STS only; --aws-endpoint-url for every AWS call.
             aws_endpoint: a.aws_endpoint_url.clone(),

@@ -121,3 +121,43 @@ fn a_source_profile_role_chain_is_followed_as_by_the_aws_cli() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("AccessDenied") || err.contains("not authorized"), "{err}");
 }
+
+#[test]
+fn plugin_regions_come_from_what_is_really_configured() {
+    let lab = LabProcess::start("healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let files = aws_files(dir.path(), &lab, "arn:aws:iam::111122223333:role/None");
+    let rc = dir.path().join("cqlshrc");
+    std::fs::write(
+        &rc,
+        "[auth_provider]\nmodule = cassandra_sigv4.auth\nclassname = SigV4AuthProvider\nregion_name = us-east-1\n",
+    )
+    .unwrap();
+    let region_of = |v: &Value, plugin: &str| -> (Value, String) {
+        let p = v["evidence"]["identity"]["plugin_regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["plugin"].as_str().unwrap().starts_with(plugin))
+            .unwrap()
+            .clone();
+        (p["region"].clone(), p["source"].as_str().unwrap().to_string())
+    };
+    // The profile's region: the SDK-based plugins (Python, Java) find it.
+    let v = check_with_profile(&lab, "app", &files);
+    assert_eq!(
+        region_of(&v, "Python").0,
+        "us-east-1",
+        "{}",
+        v["evidence"]["identity"]["plugin_regions"]
+    );
+    assert_eq!(region_of(&v, "Java").0, "us-east-1");
+    assert_eq!(region_of(&v, "Node").0, Value::Null);
+    // The cqlshrc's region_name: the Python plugin under cqlsh finds it.
+    let mut cmd = check_command(&lab, &["--json", "--cqlshrc", rc.to_str().unwrap()], None, None);
+    let out = cmd.output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (region, source) = region_of(&v, "Python");
+    assert_eq!(region, "us-east-1");
+    assert!(source.contains("cqlshrc region_name"), "{source}");
+}

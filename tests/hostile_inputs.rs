@@ -293,3 +293,41 @@ fn lab_listen_on_another_loopback_address_does_not_collide_with_its_peers() {
         std::net::TcpStream::connect_timeout(&format!("127.0.0.3:{port}").parse().unwrap(), Duration::from_secs(2));
     assert!(peer.is_ok(), "a peer listens on 127.0.0.3:{port}");
 }
+
+/// A FIFO where the AWS SDK reads the web identity token blocks inside the SDK: the run
+/// still ends at its total timeout with a report that names the cut step.
+#[test]
+fn a_blocking_read_inside_the_sdk_does_not_outlive_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("token");
+    mkfifo(&fifo);
+    let args = [
+        "check",
+        "--region",
+        "us-east-1",
+        "--resolve",
+        "cassandra.us-east-1.amazonaws.com:127.0.0.1",
+        "--port",
+        "1",
+        "--timeout",
+        "1s",
+        "--total-timeout",
+        "3s",
+        "--json",
+    ];
+    let env = [
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", fifo.to_str().unwrap()),
+        ("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/app"),
+    ];
+    let (code, out, err, kib, took) = run(&args, &env, dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(kib < 100 * 1024);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    assert_eq!(v["verdict"], "problems");
+    assert!(
+        v["evidence"]["cut"]["steps"].to_string().contains("identity"),
+        "{}",
+        v["evidence"]
+    );
+}

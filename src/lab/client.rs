@@ -72,6 +72,7 @@ pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
         table: c.table.clone(),
         role_arn: c.role_arn.clone(),
         profile: None,
+        cqlshrc_region: None,
         sts_endpoint: Some(d.sts.clone()),
         aws_endpoint: Some(d.sts.clone()),
         probe_writes: c.probe_writes,

@@ -126,34 +126,83 @@ pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
-fn plugin_regions(env: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Vec<PluginRegion> {
+/// The region each SigV4 plugin would find here: the environment variables each reads,
+/// then what else it reads (the profile's region for the SDK-based ones, the cqlshrc's
+/// `region_name` that cqlsh hands the Python plugin).
+fn plugin_regions(
+    env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+    profile_region: Option<String>,
+    cqlshrc_region: Option<(String, String)>,
+) -> Vec<PluginRegion> {
     let v = |k: &str| env(k).filter(|s| !s.is_empty());
-    let pick = |plugin: &str, keys: &[&str], fallback: &str| {
-        let found = keys.iter().find_map(|k| v(k).map(|r| (r, k.to_string())));
+    let pick = |plugin: &str, keys: &[&str], more: Vec<(Option<String>, String)>, fallback: &str| {
+        let found = keys
+            .iter()
+            .find_map(|k| v(k).map(|r| (r, k.to_string())))
+            .or_else(|| more.into_iter().find_map(|(r, src)| r.map(|r| (r, src))));
         PluginRegion {
             plugin: plugin.into(),
             region: found.as_ref().map(|f| f.0.clone()),
             source: found.map(|f| f.1).unwrap_or_else(|| fallback.into()),
         }
     };
+    let profile = (profile_region.clone(), "the profile's region".to_string());
+    let cqlshrc = match cqlshrc_region {
+        Some((r, at)) => (Some(r), format!("cqlshrc region_name ({at})")),
+        None => (None, String::new()),
+    };
     vec![
         pick(
             "Python cassandra-sigv4",
             &["AWS_DEFAULT_REGION"],
-            "profile region, else none",
+            vec![cqlshrc, profile.clone()],
+            "no AWS_DEFAULT_REGION, profile region or cqlshrc region_name",
         ),
-        pick("Node aws-sigv4-auth-cassandra-plugin", &["AWS_REGION"], "none"),
+        pick(
+            "Node aws-sigv4-auth-cassandra-plugin",
+            &["AWS_REGION"],
+            vec![],
+            "no AWS_REGION",
+        ),
         pick(
             "Go aws-sigv4-auth-cassandra-gocql-driver-plugin",
             &["AWS_DEFAULT_REGION", "AWS_REGION"],
-            "none",
+            vec![],
+            "no AWS_DEFAULT_REGION or AWS_REGION",
         ),
         pick(
             "Java aws-sigv4-auth-cassandra-java-driver-plugin",
             &["AWS_REGION"],
-            "SDK chain (profile, IMDS)",
+            vec![profile],
+            "no aws-region setting seen, AWS_REGION or profile region (IMDS not asked)",
         ),
     ]
+}
+
+/// The AWS config and credentials files the SDK may read: a device, FIFO or huge file
+/// (found by `Target`) is left out, as it would hang or flood the SDK's reader.
+fn profile_files(target: &Target) -> aws_runtime::env_config::file::EnvConfigFiles {
+    aws_runtime::env_config::file::EnvConfigFiles::builder()
+        .include_default_config_file(!target.skip_aws_files.contains(&"AWS_CONFIG_FILE"))
+        .include_default_credentials_file(!target.skip_aws_files.contains(&"AWS_SHARED_CREDENTIALS_FILE"))
+        .build()
+}
+
+/// The region of the profile in use, as the SDKs read it from the config file.
+async fn profile_region(target: &Target) -> Option<String> {
+    if target.isolated {
+        return None;
+    }
+    use aws_config::meta::region::ProvideRegion;
+    let mut b = aws_config::profile::ProfileFileRegionProvider::builder().profile_files(profile_files(target));
+    if let Some(p) = &target.profile {
+        b = b.profile_name(p);
+    }
+    tokio::time::timeout(target.step_timeout, b.build().region())
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.to_string())
 }
 
 /// The SDK's HTTPS client, trusting the system roots already read by the probes (instead
@@ -169,14 +218,7 @@ pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> 
                 .build(),
         );
     if !target.skip_aws_files.is_empty() {
-        // A device, FIFO or huge file there would hang or flood the SDK's reader.
-        use aws_runtime::env_config::file::EnvConfigFiles as ProfileFiles;
-        loader = loader.profile_files(
-            ProfileFiles::builder()
-                .include_default_config_file(!target.skip_aws_files.contains(&"AWS_CONFIG_FILE"))
-                .include_default_credentials_file(!target.skip_aws_files.contains(&"AWS_SHARED_CREDENTIALS_FILE"))
-                .build(),
-        );
+        loader = loader.profile_files(profile_files(target));
     }
     if let Some(p) = &target.profile {
         loader = loader.profile_name(p);
@@ -218,7 +260,7 @@ pub async fn probe(
         }
     };
     let mut report = IdentityReport {
-        plugin_regions: plugin_regions(env),
+        plugin_regions: plugin_regions(env, profile_region(target).await, target.cqlshrc_region.clone()),
         ..Default::default()
     };
     let Some(provider) = conf.credentials_provider() else {

@@ -107,11 +107,20 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     // Identity runs beside the network path; the system store is read once, off the
     // async threads, for both the AWS SDK's HTTPS client and the TLS verdicts.
     let (keys_tx, keys_rx) = tokio::sync::oneshot::channel();
-    let identity = async {
+    // It runs as a task of its own: the AWS SDK reads files (tokens, profiles) and a read
+    // that blocks there stalls only that task, never the deadline of the whole run.
+    let (target_owned, io_owned, tx_owned) = (target.clone(), io.clone(), tx.clone());
+    let env_snapshot: std::collections::HashMap<&'static str, String> = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .filter_map(|k| env(k).map(|v| (k, v)))
+        .collect();
+    let identity_task = tokio::spawn(async move {
+        let (target, io, tx) = (&target_owned, &io_owned, &tx_owned);
+        let env = move |k: &str| env_snapshot.get(k).cloned();
         let start = Instant::now();
         let (roots, _) = io.roots().await;
         let conf = identity::load_config(target, &roots).await;
-        let (mut report, keys) = identity::probe(target, &conf, env, Some(keys_tx)).await;
+        let (mut report, keys) = identity::probe(target, &conf, &env, Some(keys_tx)).await;
         let principal = report
             .assume_role
             .as_ref()
@@ -138,6 +147,18 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             }));
         }
         (report, keys, ms)
+    });
+    let identity = async move {
+        identity_task.await.unwrap_or_else(|e| {
+            (
+                crate::evidence::IdentityReport {
+                    chain_error: Some(format!("the identity step ended abnormally: {e}")),
+                    ..Default::default()
+                },
+                None,
+                0,
+            )
+        })
     };
 
     let path = async {
