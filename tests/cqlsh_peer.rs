@@ -84,6 +84,17 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// A password cqlshrc for the lab's admin user (full access).
+fn admin_rc(lab: &LabProcess, home: &Path) -> String {
+    let u = &lab.json["password_user"];
+    password_rc(
+        home,
+        u["username"].as_str().unwrap(),
+        u["password"].as_str().unwrap(),
+        &ca(lab),
+    )
+}
+
 fn ca(lab: &LabProcess) -> String {
     lab.json["ca_file"].as_str().unwrap().to_string()
 }
@@ -92,13 +103,7 @@ fn ca(lab: &LabProcess) -> String {
 fn cqlsh_password_session_on_healthy() {
     let lab = LabProcess::start("healthy");
     let home = tempfile::tempdir().unwrap();
-    let u = &lab.json["password_user"];
-    let rc = password_rc(
-        home.path(),
-        u["username"].as_str().unwrap(),
-        u["password"].as_str().unwrap(),
-        &ca(&lab),
-    );
+    let rc = admin_rc(&lab, home.path());
     let out = cqlsh(&lab, home.path(), &rc, SESSION, false);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -122,13 +127,7 @@ fn cqlsh_password_session_on_healthy() {
 fn describe_keyspaces_and_table_in_cqlsh_expansion() {
     let lab = LabProcess::start("healthy");
     let home = tempfile::tempdir().unwrap();
-    let u = &lab.json["password_user"];
-    let rc = password_rc(
-        home.path(),
-        u["username"].as_str().unwrap(),
-        u["password"].as_str().unwrap(),
-        &ca(&lab),
-    );
+    let rc = admin_rc(&lab, home.path());
     let expansion = venv_bin("expansion-venv", EXPANSION).join("cqlsh-expansion");
     let out = run_cqlsh(&expansion, &lab, home.path(), &rc, "DESCRIBE KEYSPACES;", false);
     let t = text(&out);

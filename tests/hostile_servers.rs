@@ -8,7 +8,7 @@ mod common;
 use common::{bin, peak_rss_kib};
 use keyspaces_doctor::lab::pki::{LabPki, ServingRoot};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +48,13 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
+}
+
+/// A listener on a free loopback port, in `rt`.
+fn loopback_listener(rt: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, u16) {
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
 }
 
 fn frame(stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
@@ -92,8 +99,7 @@ fn cql_server(behaviour: Cql, names: &[&str]) -> Server {
             .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let rt = runtime();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = loopback_listener(&rt);
     rt.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else { return };
@@ -166,8 +172,7 @@ enum Aws {
 fn aws_server(behaviour: Aws) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = loopback_listener(&rt);
     rt.spawn(async move {
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else { return };
@@ -525,15 +530,13 @@ fn the_quote_scanner_finds_what_a_shell_would_run() {
     assert!(!unquoted_marks("aws x $(pwned)").is_empty());
     assert!(!unquoted_marks("aws x \"$(pwned)\"").is_empty());
     assert!(!unquoted_marks("aws x 'a'$(pwned)").is_empty());
-    assert!(!Path::new("/nonexistent").exists());
 }
 
 #[test]
 fn plain_http_on_the_port_is_named_as_http() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = loopback_listener(&rt);
     rt.spawn(async move {
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else {
