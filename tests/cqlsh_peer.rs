@@ -95,6 +95,31 @@ fn admin_rc(lab: &LabProcess, home: &Path) -> String {
     )
 }
 
+/// `check --json` for the lab's client with the peers' cqlsh first on PATH.
+fn check_with_cqlsh_on_path(lab: &LabProcess, extra: &[&str]) -> Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    let mut cmd = check_command(lab, &args, None, None);
+    let path = format!(
+        "{}:{}",
+        peers_bin().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = cmd.env("PATH", path).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The finding with `leaf`, or a failure that shows them all.
+fn finding(v: &Value, leaf: &str) -> Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["leaf"] == leaf)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {leaf} finding: {}", v["findings"]))
+}
+
 fn ca(lab: &LabProcess) -> String {
     lab.json["ca_file"].as_str().unwrap().to_string()
 }
@@ -265,23 +290,9 @@ fn cqlsh_does_not_verify_the_certificate_and_check_says_so() {
     // The application's own check fails on the same bundle, and says why cqlsh did not.
     let rc_path = home.path().join("cqlshrc");
     std::fs::write(&rc_path, &rc).unwrap();
-    let mut cmd = check_command(&lab, &["--json", "--cqlshrc", rc_path.to_str().unwrap()], None, None);
-    cmd.env(
-        "PATH",
-        format!(
-            "{}:{}",
-            peers_bin().display(),
-            std::env::var("PATH").unwrap_or_default()
-        ),
-    );
-    let out = cmd.output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let findings = v["findings"].as_array().unwrap();
+    let v = check_with_cqlsh_on_path(&lab, &["--cqlshrc", rc_path.to_str().unwrap()]);
     assert_eq!(v["causes"][0], "tls-trust", "{}", v["findings"]);
-    let w = findings
-        .iter()
-        .find(|f| f["leaf"] == "cqlsh-unverified")
-        .unwrap_or_else(|| panic!("the unverified-cqlsh warning: {}", v["findings"]));
+    let w = finding(&v, "cqlsh-unverified");
     assert_eq!(w["severity"], "warning");
     assert_eq!(w["cause"], "tls-trust");
     assert!(
@@ -290,33 +301,11 @@ fn cqlsh_does_not_verify_the_certificate_and_check_says_so() {
         w["evidence"]
     );
     // The same cqlshrc linted with --driver-config says it too, on its line.
-    let mut cmd = check_command(
+    let v = check_with_cqlsh_on_path(
         &lab,
-        &[
-            "--json",
-            "--cqlshrc",
-            "/dev/null",
-            "--driver-config",
-            rc_path.to_str().unwrap(),
-        ],
-        None,
-        None,
+        &["--cqlshrc", "/dev/null", "--driver-config", rc_path.to_str().unwrap()],
     );
-    cmd.env(
-        "PATH",
-        format!(
-            "{}:{}",
-            peers_bin().display(),
-            std::env::var("PATH").unwrap_or_default()
-        ),
-    );
-    let v: Value = serde_json::from_slice(&cmd.output().unwrap().stdout).unwrap();
-    let w = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["leaf"] == "cqlsh-unverified")
-        .unwrap_or_else(|| panic!("the unverified-cqlsh warning from --driver-config: {}", v["findings"]));
+    let w = finding(&v, "cqlsh-unverified");
     let e = w["evidence"].to_string();
     assert!(e.contains("3.30.1") && e.contains("cqlshrc:5"), "{e}");
 }

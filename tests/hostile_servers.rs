@@ -247,8 +247,11 @@ fn check(
     extra: &[&str],
     format: &[&str],
 ) -> (Option<i32>, Vec<u8>, String, Duration) {
-    let mut cmd = Command::new(bin());
-    cmd.arg("check")
+    // Under /usr/bin/time, for the peak RSS of every hostile case.
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "maxrss_kib=%M"])
+        .arg(bin())
+        .arg("check")
         .args(["--host", HOST, "--port", &server.port.to_string()])
         .args(["--resolve", &format!("{HOST}:127.0.0.1")])
         .args(["--region", "us-east-1", "--keyspace", "store", "--table", "orders"])
@@ -331,6 +334,13 @@ fn assert_hostile_case(name: &str, server: &Server, sts: Option<u16>, extra: &[&
     let mut json = Value::Null;
     for format in [&[][..], &["--json"][..], &["--markdown"][..]] {
         let (code, stdout, stderr, took) = check(server, sts, extra, format);
+        let kib = peak_rss_kib(&stderr);
+        assert!(kib < 100 * 1024, "{name} {format:?}: peak RSS {kib} KiB");
+        let stderr: String = stderr
+            .lines()
+            .filter(|l| !l.starts_with("maxrss_kib="))
+            .collect::<Vec<_>>()
+            .join("\n");
         let out = String::from_utf8_lossy(&stdout).to_string();
         assert!(!stderr.contains("panicked"), "{name} {format:?}: {stderr}");
         assert_eq!(
