@@ -126,8 +126,6 @@ pub struct Target {
     pub notes: Vec<ConfigNote>,
     /// Driver configuration files to lint (`--driver-config`), each known to be readable.
     pub driver_configs: Vec<PathBuf>,
-    /// The AWS shared files (by variable) that are not readable files: the chain skips them.
-    pub skip_aws_files: Vec<&'static str>,
 }
 
 /// The region in a Keyspaces host name (`cassandra.<region>.amazonaws.com`, `.api.aws`, FIPS, China, VPC endpoints).
@@ -271,7 +269,6 @@ impl Target {
             });
         }
 
-        let mut skip_aws_files = Vec::new();
         for (variable, default) in [
             ("AWS_CONFIG_FILE", "config"),
             ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
@@ -288,7 +285,6 @@ impl Target {
                         path: path.display().to_string(),
                         problem: problem.to_string(),
                     });
-                    skip_aws_files.push(variable);
                 }
             }
         }
@@ -386,8 +382,15 @@ impl Target {
             total_timeout: a.total_timeout,
             notes,
             driver_configs: a.driver_config.clone(),
-            skip_aws_files,
         })
+    }
+
+    /// Whether the AWS shared file named by `variable` was refused (a device, FIFO or huge
+    /// file): the SDK chain leaves it out.
+    pub fn aws_file_refused(&self, variable: &str) -> bool {
+        self.notes
+            .iter()
+            .any(|n| matches!(n, ConfigNote::AwsFileRefused { variable: v, .. } if v == variable))
     }
 
     /// The region SigV4 uses, exactly as configured.

@@ -86,6 +86,5 @@ pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
         total_timeout: step_timeout * 3,
         notes,
         driver_configs: c.driver_config.iter().map(Into::into).collect(),
-        skip_aws_files: vec![],
     }
 }

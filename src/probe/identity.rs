@@ -183,8 +183,8 @@ fn plugin_regions(
 /// (found by `Target`) is left out, as it would hang or flood the SDK's reader.
 fn profile_files(target: &Target) -> aws_runtime::env_config::file::EnvConfigFiles {
     aws_runtime::env_config::file::EnvConfigFiles::builder()
-        .include_default_config_file(!target.skip_aws_files.contains(&"AWS_CONFIG_FILE"))
-        .include_default_credentials_file(!target.skip_aws_files.contains(&"AWS_SHARED_CREDENTIALS_FILE"))
+        .include_default_config_file(!target.aws_file_refused("AWS_CONFIG_FILE"))
+        .include_default_credentials_file(!target.aws_file_refused("AWS_SHARED_CREDENTIALS_FILE"))
         .build()
 }
 
@@ -217,7 +217,7 @@ pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> 
                 .operation_timeout(target.step_timeout)
                 .build(),
         );
-    if !target.skip_aws_files.is_empty() {
+    if target.aws_file_refused("AWS_CONFIG_FILE") || target.aws_file_refused("AWS_SHARED_CREDENTIALS_FILE") {
         loader = loader.profile_files(profile_files(target));
     }
     if let Some(p) = &target.profile {

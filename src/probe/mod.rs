@@ -136,27 +136,29 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             report.service_credentials = ssc;
             report.cloudtrail = Some(trail);
         }
-        let ms = start.elapsed().as_millis() as u64;
+        // The step's record, sent as soon as it ends (a cut run still shows it).
+        let (status, summary) = identity_record(target, &report);
+        let record = ProbeRecord {
+            name: "identity".into(),
+            status,
+            duration_ms: start.elapsed().as_millis() as u64,
+            evidence: crate::outside::text::clean(&summary),
+        };
         if let Some(tx) = &tx {
-            let (status, summary) = identity_record(target, &report);
-            let _ = tx.send(Event::Probe(ProbeRecord {
-                name: "identity".into(),
-                status,
-                duration_ms: ms,
-                evidence: crate::outside::text::clean(&summary),
-            }));
+            let _ = tx.send(Event::Probe(record.clone()));
         }
-        (report, keys, ms)
+        (report, record)
     });
     let identity = async move {
         identity_task.await.unwrap_or_else(|e| {
             (
-                crate::evidence::IdentityReport {
-                    chain_error: Some(format!("the identity step ended abnormally: {e}")),
-                    ..Default::default()
+                crate::evidence::IdentityReport::default(),
+                ProbeRecord {
+                    name: "identity".into(),
+                    status: ProbeStatus::Failed,
+                    duration_ms: 0,
+                    evidence: format!("the identity step ended abnormally: {e}"),
                 },
-                None,
-                0,
             )
         })
     };
@@ -267,17 +269,11 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
 
     rec.start("dns");
     rec.start("identity");
-    let ((dns, tcp, tls, _addr, recs, cql), (id_report, _keys, id_ms)) = tokio::join!(path, identity);
+    let ((dns, tcp, tls, _addr, recs, cql), (id_report, id_record)) = tokio::join!(path, identity);
     for (name, ms, status, evidence) in recs {
         rec.push(name, ms, status, evidence);
     }
-    let (id_status, id_summary) = identity_record(target, &id_report);
-    rec.records.push(ProbeRecord {
-        name: "identity".into(),
-        status: id_status,
-        duration_ms: id_ms,
-        evidence: crate::outside::text::clean(&id_summary),
-    });
+    rec.records.push(id_record);
     ev.driver_configs = driver_configs(target, tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default()).await;
     ev.dns = dns;
     ev.tcp = tcp;
