@@ -65,7 +65,7 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
             p.name,
             p.status,
             p.duration_ms,
-            cell(&p.evidence)
+            prose(&p.evidence)
         );
     }
     if let Some(q) = &ev.cql
@@ -87,7 +87,7 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
                 a.operation,
                 a.consistency,
                 a.duration_ms,
-                cell(&outcome)
+                prose(&outcome)
             );
         }
     }
@@ -135,11 +135,6 @@ fn prose(s: &str) -> String {
 /// An inline code span that no backtick inside can end early.
 fn code(s: &str) -> String {
     format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
-}
-
-/// A table cell: prose with its `|` escaped.
-fn cell(s: &str) -> String {
-    prose(s)
 }
 
 /// Lines for a fenced block that no line inside can close early.
