@@ -13,10 +13,53 @@ pub enum ProbeStatus {
     Skipped,
 }
 
+/// The steps of one check, in the order a client takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Dns,
+    Tcp,
+    Tls,
+    Identity,
+    Cql,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Dns => "dns",
+            Step::Tcp => "tcp",
+            Step::Tls => "tls",
+            Step::Identity => "identity",
+            Step::Cql => "cql",
+        }
+    }
+}
+
+/// How the client authenticates: a service-specific user name and password (SASL
+/// PLAIN), or AWS credentials (the SigV4 mechanism).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    #[default]
+    Password,
+    #[serde(rename = "sigv4")]
+    SigV4,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Password => "password",
+            AuthMode::SigV4 => "sigv4",
+        }
+    }
+}
+
 /// One probe's run, for the report's `probes` list.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProbeRecord {
-    pub name: String,
+    pub name: Step,
     pub status: ProbeStatus,
     pub duration_ms: u64,
     pub evidence: String,
@@ -32,7 +75,7 @@ pub struct TargetSummary {
     pub host_region: Option<String>,
     pub tls: bool,
     pub tls_name: String,
-    pub auth: String,
+    pub auth: AuthMode,
     pub username: Option<String>,
     pub keyspace: Option<String>,
     pub table: Option<String>,
@@ -322,6 +365,59 @@ pub struct TrailEvent {
     pub error_message: Option<String>,
 }
 
+/// What a CQL request of the probe was for: the rules decide on this, never on the
+/// statement's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// `system.local`, as every driver reads it first.
+    SystemLocal,
+    /// `system.peers`, for the driver's view of the endpoint's nodes.
+    SystemPeers,
+    /// Whether the keyspace exists (`system_schema.keyspaces`).
+    KeyspaceExists,
+    /// The tables of the keyspace (`system_schema.tables`).
+    KeyspaceTables,
+    /// One row of the table.
+    ReadTable,
+    /// One row of another table of the keyspace, after the table was denied.
+    ReadSibling,
+    /// The table's key columns (`system_schema.columns`), for the write probe.
+    TableColumns,
+    /// A conditional delete of a key that does not exist: no data changes.
+    WriteProbe,
+}
+
+impl Operation {
+    /// Reads of `system*` keyspaces, which every driver needs.
+    pub fn reads_system_tables(self) -> bool {
+        matches!(
+            self,
+            Operation::SystemLocal
+                | Operation::SystemPeers
+                | Operation::KeyspaceExists
+                | Operation::KeyspaceTables
+                | Operation::TableColumns
+        )
+    }
+}
+
+impl std::fmt::Display for Operation {
+    /// Padded as asked (`{:<22}` lines attempts up in columns).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            Operation::SystemLocal => "system.local",
+            Operation::SystemPeers => "system.peers",
+            Operation::KeyspaceExists => "keyspace exists",
+            Operation::KeyspaceTables => "tables of keyspace",
+            Operation::ReadTable => "read table",
+            Operation::ReadSibling => "read sibling table",
+            Operation::TableColumns => "columns of table",
+            Operation::WriteProbe => "write probe (conditional, no data changed)",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum AttemptOutcome {
@@ -335,9 +431,9 @@ pub enum AttemptOutcome {
 /// One CQL request the probe made, with what the server answered.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryAttempt {
-    pub operation: String,
+    pub operation: Operation,
     pub statement: String,
-    pub auth_mode: String,
+    pub auth_mode: AuthMode,
     pub consistency: String,
     pub duration_ms: u64,
     pub outcome: AttemptOutcome,
@@ -352,12 +448,78 @@ impl QueryAttempt {
     }
 }
 
+/// Why authentication did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthFailure {
+    /// The server answered with an error (`code` and `message` hold what it said).
+    Rejected,
+    /// The server's SigV4 challenge carried no usable nonce.
+    ChallengeUnusable,
+    /// No user name was configured for password authentication.
+    NoUsername,
+    /// No password was configured for password authentication.
+    NoPassword,
+    /// SigV4 was asked for, but the AWS credential chain supplied nothing.
+    NoAwsCredentials,
+    /// An unexpected answer, or the connection broke or went silent, mid-exchange.
+    Broken,
+}
+
+impl std::fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthFailure::Rejected => "the server refused the credentials",
+            AuthFailure::ChallengeUnusable => "the server's SigV4 challenge is unusable",
+            AuthFailure::NoUsername => "no user name is configured",
+            AuthFailure::NoPassword => "no password is configured",
+            AuthFailure::NoAwsCredentials => "no AWS credentials were found",
+            AuthFailure::Broken => "the authentication exchange did not complete",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthResult {
     pub ok: bool,
+    /// Set when `ok` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<AuthFailure>,
     pub code: Option<i32>,
     pub message: Option<String>,
     pub duration_ms: u64,
+}
+
+/// Where the probe's own CQL session stopped before it could authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CqlFailure {
+    /// The TCP connection failed or timed out.
+    Tcp,
+    /// TLS could not be set up, or the handshake failed or got no answer.
+    Tls,
+    /// The peer sent no answer to a CQL request within the timeout.
+    NoAnswer,
+    /// The peer broke the CQL protocol: an oversized or malformed frame, an unknown
+    /// opcode, an answer that does not fit the request.
+    ProtocolViolation,
+    /// The server answered STARTUP with an error.
+    StartupRefused,
+    /// The connection closed or failed mid-exchange.
+    Closed,
+}
+
+impl std::fmt::Display for CqlFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CqlFailure::Tcp => "no TCP connection",
+            CqlFailure::Tls => "no TLS session",
+            CqlFailure::NoAnswer => "no CQL answer within the timeout",
+            CqlFailure::ProtocolViolation => "the peer broke the CQL protocol",
+            CqlFailure::StartupRefused => "the server refused STARTUP",
+            CqlFailure::Closed => "the connection closed mid-exchange",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -373,6 +535,9 @@ pub struct CqlReport {
     pub keyspace_exists: Option<bool>,
     pub table_exists: Option<bool>,
     pub connection_error: Option<String>,
+    /// What kind of failure `connection_error` describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_failure: Option<CqlFailure>,
     /// A real driver (scylla) connecting end to end with the same settings.
     pub driver: Option<DriverCheck>,
 }
@@ -386,9 +551,19 @@ pub struct DriverCheck {
     pub sends_sni: bool,
 }
 
+/// The version of the evidence's shape; a reader refuses others (`Evidence::read`).
+pub const EVIDENCE_VERSION: u32 = 1;
+
+fn evidence_version() -> u32 {
+    EVIDENCE_VERSION
+}
+
 /// Everything one run of the probes produced.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evidence {
+    /// `EVIDENCE_VERSION` when written.
+    #[serde(default = "evidence_version")]
+    pub version: u32,
     pub target: TargetSummary,
     pub config: Vec<ConfigNote>,
     pub dns: Option<DnsReport>,
@@ -413,10 +588,50 @@ pub struct Evidence {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CutShort {
     pub total_timeout_ms: u64,
-    pub steps: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+impl Default for Evidence {
+    fn default() -> Self {
+        Evidence {
+            version: EVIDENCE_VERSION,
+            target: TargetSummary::default(),
+            config: vec![],
+            dns: None,
+            tcp: None,
+            tls: None,
+            identity: None,
+            cql: None,
+            probes: vec![],
+            driver_configs: vec![],
+            finished: false,
+            cut: None,
+        }
+    }
+}
+
+/// Evidence that could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("the evidence is not valid JSON of the expected shape: {0}")]
+    Shape(#[from] serde_json::Error),
+    #[error("the evidence has version {found}; this build reads version {expected}: regenerate it with this build")]
+    Version { found: u32, expected: u32 },
 }
 
 impl Evidence {
+    /// Reads evidence written by `serde_json` (a fixture, or `check --json`'s `evidence`).
+    pub fn read(json: &str) -> Result<Evidence, EvidenceError> {
+        let ev: Evidence = serde_json::from_str(json)?;
+        if ev.version != EVIDENCE_VERSION {
+            return Err(EvidenceError::Version {
+                found: ev.version,
+                expected: EVIDENCE_VERSION,
+            });
+        }
+        Ok(ev)
+    }
+
     /// Every string in the evidence made safe to show (control characters escaped,
     /// length capped): what a server, a certificate, a file or the environment said
     /// becomes evidence only through here. The served chain's bytes are kept as they are.
@@ -457,18 +672,38 @@ impl Evidence {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriverConfigReport {
     pub path: String,
-    /// `java-driver` (application.conf) or `cqlshrc`.
-    pub kind: String,
+    pub kind: ConfigFileKind,
     pub problems: Vec<ConfigProblem>,
     pub truststore: Option<TruststoreReport>,
     /// Lines that could not be read, as `line N: why`.
     pub parse_errors: Vec<String>,
 }
 
+/// Which client a driver configuration file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfigFileKind {
+    /// The DataStax Java driver's `application.conf`.
+    JavaDriver,
+    Cqlshrc,
+    /// Not read (it took too long).
+    Unknown,
+}
+
+impl std::fmt::Display for ConfigFileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConfigFileKind::JavaDriver => "java-driver",
+            ConfigFileKind::Cqlshrc => "cqlshrc",
+            ConfigFileKind::Unknown => "not read",
+        })
+    }
+}
+
 /// One problem in a driver configuration, tied to a leaf of the decision tree.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConfigProblem {
-    pub leaf: String,
+    pub leaf: crate::leaf_id::LeafId,
     pub line: Option<usize>,
     pub setting: String,
     /// As written; absent for secrets.
@@ -494,6 +729,18 @@ pub struct TruststoreReport {
 }
 
 // Plain words for people: how each outcome reads in panes, reports and JSON messages.
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 impl std::fmt::Display for ProbeStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

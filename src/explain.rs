@@ -1,8 +1,9 @@
 //! `explain`: from any pasted error text to the most likely cause and its fix, by
 //! walking the decision tree as far as the text allows, offline. Honest about
 //! ambiguity: ranked candidates and the questions that remain.
+use crate::diagnosis::leaves::{self, LeafId};
 use crate::diagnosis::tree::{self, Tree};
-use crate::diagnosis::{Cause, PathStep, leaves};
+use crate::diagnosis::{Cause, PathStep};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ pub const MAX_INPUT: usize = 256 * 1024;
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub cause: Cause,
-    pub leaf: String,
+    pub leaf: LeafId,
     pub title: String,
     pub score: u32,
 }
@@ -22,7 +23,7 @@ pub struct Candidate {
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub cause: Cause,
-    pub leaf: Option<String>,
+    pub leaf: Option<LeafId>,
     pub title: String,
     pub fix: Vec<String>,
     pub commands: Vec<String>,
@@ -211,25 +212,25 @@ fn matches(b: &tree::Branch, spaced: &str, joined: &str) -> usize {
         .count()
 }
 
-fn candidate(leaf: &str, score: u32, vars: &BTreeMap<&'static str, String>) -> Option<Candidate> {
+fn candidate(leaf: LeafId, score: u32, vars: &BTreeMap<&'static str, String>) -> Option<Candidate> {
     let l = leaves::get(leaf)?;
     Some(Candidate {
         cause: l.cause,
-        leaf: l.id.clone(),
+        leaf: l.id,
         title: leaves::fill(&l.title, vars),
         score,
     })
 }
 
 fn ranked(t: &Tree, branches: &[&tree::Branch], vars: &BTreeMap<&'static str, String>) -> Vec<Candidate> {
-    let mut scores: BTreeMap<String, u32> = BTreeMap::new();
+    let mut scores: BTreeMap<LeafId, u32> = BTreeMap::new();
     for b in branches {
         for (leaf, w) in t.leaves_under(&b.spec, 0) {
             let e = scores.entry(leaf).or_insert(0);
             *e = (*e).max(w);
         }
     }
-    let mut out: Vec<Candidate> = scores.into_iter().filter_map(|(l, s)| candidate(&l, s, vars)).collect();
+    let mut out: Vec<Candidate> = scores.into_iter().filter_map(|(l, s)| candidate(l, s, vars)).collect();
     out.sort_by(|a, b| b.score.cmp(&a.score).then(a.leaf.cmp(&b.leaf)));
     out
 }
@@ -244,7 +245,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
     let vars = extract_vars(&spaced);
     let mut path = Vec::new();
     let mut node = t.root();
-    let mut decided: Option<String> = None;
+    let mut decided: Option<LeafId> = None;
     let mut open_questions = Vec::new();
     let mut candidates = Vec::new();
     let mut steps = 0;
@@ -259,7 +260,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             .map(|b| (b, matches(b, &spaced, &joined)))
             .filter(|(_, h)| *h > 0)
             .collect();
-        let targets: Vec<(Option<&String>, Option<&String>)> = hits
+        let targets: Vec<(Option<&String>, Option<&LeafId>)> = hits
             .iter()
             .map(|(b, _)| (b.spec.next.as_ref(), b.spec.leaf.as_ref()))
             .collect();
@@ -279,7 +280,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
                     answer: b.spec.answer.clone(),
                 });
                 if let Some(l) = &b.spec.leaf {
-                    decided = Some(l.clone());
+                    decided = Some(*l);
                     break;
                 }
                 node = b.spec.next.as_deref().and_then(|id| t.node(id));
@@ -302,9 +303,9 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             }
         }
     }
-    let leaf = decided.as_deref().and_then(leaves::get);
+    let leaf = decided.and_then(leaves::get);
     if let Some(l) = leaf {
-        candidates = vec![candidate(&l.id, 100, &vars)].into_iter().flatten().collect();
+        candidates = vec![candidate(l.id, 100, &vars)].into_iter().flatten().collect();
     }
     // Nothing specific decided: the generic shape of the innermost error, whatever wraps it.
     let mut family_cause = None;
@@ -320,7 +321,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
         candidates = std::iter::once(&f.leaf)
             .chain(f.alternatives.iter())
             .enumerate()
-            .filter_map(|(i, l)| candidate(l, 90u32.saturating_sub(20 * i as u32), &vars))
+            .filter_map(|(i, l)| candidate(*l, 90u32.saturating_sub(20 * i as u32), &vars))
             .collect();
         open_questions = vec![f.question.clone()];
     }
@@ -330,15 +331,15 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
     let fallback = leaf.is_none() && candidates.is_empty() && looks_like_an_error(&spaced);
     if fallback {
         candidates = [
-            "tcp-timeout",
-            "ca-missing-root",
-            "wrong-password",
-            "no-aws-credentials",
-            "action-denied",
+            LeafId::TcpTimeout,
+            LeafId::CaMissingRoot,
+            LeafId::WrongPassword,
+            LeafId::NoAwsCredentials,
+            LeafId::ActionDenied,
         ]
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| candidate(l, 30u32.saturating_sub(5 * i as u32), &vars))
+        .filter_map(|(i, l)| candidate(*l, 30u32.saturating_sub(5 * i as u32), &vars))
         .collect();
         open_questions.push(
             "Run `keyspaces-doctor check` from the host that fails: it tries DNS, TCP, TLS, identity and CQL in turn and names the first step that breaks."
@@ -348,13 +349,13 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
     let best = if fallback {
         None
     } else {
-        leaf.or_else(|| candidates.first().and_then(|c| leaves::get(&c.leaf)))
+        leaf.or_else(|| candidates.first().and_then(|c| leaves::get(c.leaf)))
     };
     let fill = |s: &String| leaves::fill(s, &vars);
     match best {
         Some(l) => Explanation {
             cause: family_cause.unwrap_or(l.cause),
-            leaf: leaf.map(|l| l.id.clone()),
+            leaf: leaf.map(|l| l.id),
             title: fill(&l.title),
             fix: l.fix.iter().map(fill).collect(),
             commands: l.commands.iter().map(|c| leaves::fill_command(c, &vars).0).collect(),
@@ -369,11 +370,11 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             cause: Cause::Unknown,
             leaf: None,
             title: "No known Keyspaces authentication, permission or TLS error was recognised".into(),
-            fix: leaves::get("unknown")
+            fix: leaves::get(LeafId::Unknown)
                 .map(|l| l.fix.iter().map(fill).collect())
                 .unwrap_or_default(),
             commands: vec![],
-            doc: leaves::get("unknown").map(|l| l.doc.clone()),
+            doc: leaves::get(LeafId::Unknown).map(|l| l.doc.clone()),
             retry: None,
             path,
             open_questions,

@@ -309,7 +309,7 @@ fn version_text() -> String {
         "keyspaces-doctor {}\nembedded roots (SHA-256):",
         env!("CARGO_PKG_VERSION")
     );
-    for (name, der) in keyspaces_doctor::probe::trust::keyspaces_roots() {
+    for (name, der) in keyspaces_doctor::trust::keyspaces_roots() {
         s.push_str(&format!("\n  {name}: {}", hex::encode(Sha256::digest(der.as_ref()))));
     }
     s

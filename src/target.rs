@@ -43,20 +43,7 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "us-gov-west-1",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    Password,
-    SigV4,
-}
-
-impl AuthMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMode::Password => "password",
-            AuthMode::SigV4 => "sigv4",
-        }
-    }
-}
+pub use crate::evidence::AuthMode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
@@ -345,9 +332,11 @@ impl Target {
             notes.push(ConfigNote::TlsDisabled);
         }
         for p in &a.driver_config {
-            crate::driver_config::readable(p).map_err(|problem| UsageError::DriverConfig {
-                path: p.display().to_string(),
-                problem,
+            crate::outside::file::readable_text(p, crate::outside::file::CONFIG_CAP).map_err(|problem| {
+                UsageError::DriverConfig {
+                    path: p.display().to_string(),
+                    problem,
+                }
             })?;
         }
         Ok(Target {
@@ -407,7 +396,7 @@ impl Target {
             host_region: self.host_region.clone(),
             tls: self.tls,
             tls_name: self.tls_name.clone(),
-            auth: self.auth.as_str().into(),
+            auth: self.auth,
             username: self.username.clone(),
             keyspace: self.keyspace.clone(),
             table: self.table.clone(),

@@ -53,7 +53,7 @@ fn lint(path: &Path, region: &str) -> DriverConfigReport {
 }
 
 fn problems(r: &DriverConfigReport) -> Vec<(String, Option<usize>)> {
-    let mut v: Vec<(String, Option<usize>)> = r.problems.iter().map(|p| (p.leaf.clone(), p.line)).collect();
+    let mut v: Vec<(String, Option<usize>)> = r.problems.iter().map(|p| (p.leaf.to_string(), p.line)).collect();
     v.sort();
     v
 }
@@ -148,7 +148,7 @@ fn aws_sample_configurations_without_problems_stay_quiet() {
         let r = lint(&fixture(name, d.path()), region);
         assert!(r.parse_errors.is_empty(), "{name}: {:?}", r.parse_errors);
         assert_eq!(problems(&r), vec![], "{name}: {:#?}", r.problems);
-        assert_eq!(r.kind, "java-driver");
+        assert_eq!(r.kind.to_string(), "java-driver");
     }
 }
 
@@ -169,7 +169,11 @@ fn a_configuration_carried_over_from_cassandra_shows_every_problem_on_its_line()
         "{:#?}",
         r.problems
     );
-    let port = r.problems.iter().find(|p| p.leaf == "conf-contact-port").unwrap();
+    let port = r
+        .problems
+        .iter()
+        .find(|p| p.leaf.as_str() == "conf-contact-port")
+        .unwrap();
     assert_eq!(port.value.as_deref(), Some("cassandra.us-east-1.amazonaws.com:9042"));
 }
 
@@ -195,7 +199,7 @@ fn cqlsh_expansion_cqlshrc_with_the_starfield_certfile() {
     let rc = fixture("toolkit-cqlshrc", d.path());
     std::fs::write(d.path().join("sf-class2-root.crt"), root_pem("Starfield_Class_2_CA")).unwrap();
     let r = lint(&rc, "us-east-1");
-    assert_eq!(r.kind, "cqlshrc");
+    assert_eq!(r.kind.to_string(), "cqlshrc");
     assert_eq!(
         problems(&r),
         expected(&[
@@ -313,7 +317,9 @@ fn a_syntactically_broken_application_conf_is_a_problem_not_clean() {
     let r = lint(&conf, "us-east-1");
     assert!(!r.parse_errors.is_empty(), "{:?}", r.parse_errors);
     assert!(
-        r.problems.iter().any(|p| p.leaf == "conf-syntax" && p.line.is_some()),
+        r.problems
+            .iter()
+            .any(|p| p.leaf.as_str() == "conf-syntax" && p.line.is_some()),
         "{:#?}",
         r.problems
     );

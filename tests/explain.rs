@@ -40,7 +40,7 @@ fn real_error_texts_reach_their_cause() {
             failures.push(format!("{}: cause {} (expected {})", c.name, e.cause.as_str(), c.cause));
         }
         if let Some(l) = &c.leaf
-            && e.leaf.as_deref() != Some(l.as_str())
+            && e.leaf.map(|x| x.as_str()) != Some(l.as_str())
         {
             failures.push(format!("{}: leaf {:?} (expected {l})", c.name, e.leaf));
         }

@@ -114,7 +114,7 @@ fn lab_contract() {
         .unwrap();
     assert!(out.status.success());
     let names: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect();
-    for n in keyspaces_doctor::lab::REQUIRED_SCENARIOS {
+    for n in REQUIRED_SCENARIOS {
         assert!(names.iter().any(|x| x == n), "lab --list lacks {n}");
     }
     let out = std::process::Command::new(bin())

@@ -5,6 +5,7 @@
 //! alternatives it cannot rule out and the question that separates them. Data access
 //! and matching only; `explain` decides when to use it.
 use super::Cause;
+use super::leaves::LeafId;
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -15,8 +16,8 @@ pub struct Family {
     pub id: String,
     pub answer: String,
     pub cause: Cause,
-    pub leaf: String,
-    pub alternatives: Vec<String>,
+    pub leaf: LeafId,
+    pub alternatives: Vec<LeafId>,
     pub question: String,
     pub patterns: Vec<String>,
     /// Shapes that look like this family but are not it (a server-side read timeout is
@@ -113,14 +114,9 @@ mod tests {
         for f in fams {
             assert_eq!(f.compiled.len(), f.patterns.len(), "{}: every pattern compiles", f.id);
             assert_eq!(f.excluded.len(), f.exclude.len(), "{}: every exclusion compiles", f.id);
-            assert!(
-                super::super::leaves::get(&f.leaf).is_some(),
-                "{}: leaf {}",
-                f.id,
-                f.leaf
-            );
+            assert!(super::super::leaves::get(f.leaf).is_some(), "{}: leaf {}", f.id, f.leaf);
             for a in &f.alternatives {
-                assert!(super::super::leaves::get(a).is_some(), "{}: alternative {a}", f.id);
+                assert!(super::super::leaves::get(*a).is_some(), "{}: alternative {a}", f.id);
             }
             assert!(!f.question.is_empty());
         }

@@ -1,7 +1,9 @@
 //! The knowledge behind every finding: leaf records (cause, title, why, fix steps,
-//! commands, doc link, retry guidance) read from `assets/tree/leaves.toml`, with
-//! `{placeholders}` filled from the evidence. Data access only.
+//! commands, doc link, retry guidance, precedence, the pane that hints at it) read from
+//! `assets/tree/leaves.toml`, with `{placeholders}` filled from the evidence. Data
+//! access only.
 use super::Cause;
+pub use crate::leaf_id::LeafId;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -9,15 +11,34 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Leaf {
-    pub id: String,
+    pub id: LeafId,
     pub cause: Cause,
     pub severity: super::Severity,
+    /// Where its finding sorts: lower is closer to the root cause.
+    pub rank: u32,
+    /// Generic leaves this one accounts for when both are found.
+    #[serde(default)]
+    pub explains: Vec<LeafId>,
+    /// Reported only when no problem ranks before it.
+    #[serde(default)]
+    pub secondary: bool,
+    /// The pane whose text shows this leaf's first fix step.
+    #[serde(default)]
+    pub hint: Option<HintPane>,
     pub title: String,
     pub why: String,
     pub fix: Vec<String>,
     pub commands: Vec<String>,
     pub doc: String,
     pub retry: String,
+}
+
+/// A pane of the TUI that shows a one-line fix for the leaves that name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HintPane {
+    Identity,
+    Endpoint,
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,7 +53,13 @@ pub fn all() -> &'static [Leaf] {
         crate::assets::TREE_FILES
             .iter()
             .filter(|(n, _)| n.starts_with("leaves"))
-            .flat_map(|(_, t)| toml::from_str::<LeafFile>(t).map(|f| f.leaf).unwrap_or_default())
+            .flat_map(|(n, t)| match toml::from_str::<LeafFile>(t) {
+                Ok(f) => f.leaf,
+                Err(e) => {
+                    tracing::error!("assets/tree/{n}.toml does not parse: {e}");
+                    vec![]
+                }
+            })
             .fold(Vec::<Leaf>::new(), |mut acc, l| {
                 if !acc.iter().any(|x| x.id == l.id) {
                     acc.push(l);
@@ -42,8 +69,14 @@ pub fn all() -> &'static [Leaf] {
     })
 }
 
-pub fn get(id: &str) -> Option<&'static Leaf> {
+/// The record of a leaf (every `LeafId` has one: both come from the same file).
+pub fn get(id: LeafId) -> Option<&'static Leaf> {
     all().iter().find(|l| l.id == id)
+}
+
+/// The record of a leaf named in a data file or pasted text.
+pub fn by_name(id: &str) -> Option<&'static Leaf> {
+    LeafId::parse(id).and_then(get)
 }
 
 /// Fills `{name}` placeholders; unknown ones are left visible.
@@ -200,6 +233,7 @@ mod tests {
             .1;
         let parsed: LeafFile = toml::from_str(text).expect("leaves.toml parses");
         assert!(parsed.leaf.len() >= 40);
+        assert_eq!(parsed.leaf.len(), LeafId::ALL.len(), "one record per LeafId");
         for l in &parsed.leaf {
             assert!(!l.fix.is_empty(), "{} has no fix", l.id);
             assert!(
@@ -210,6 +244,57 @@ mod tests {
             );
             assert!(!l.retry.is_empty(), "{}", l.id);
         }
+    }
+
+    /// The rank table, checked against the order a client meets problems in: the path to
+    /// the endpoint (10-12) before the certificate's name (14) and trust (16), the region
+    /// (20) and clock (22) before the credentials (23-27), before permissions (30-36),
+    /// before the schema (40); driver configuration files (60) after what the live
+    /// probes saw; then a run cut short (70), an unexplained failure (80), warnings (90).
+    #[test]
+    fn ranks_follow_the_order_a_client_meets_problems_in() {
+        use super::super::{Cause, Severity};
+        for l in all() {
+            let band: &[u32] = match (l.severity, l.cause) {
+                (Severity::Warning, _) => &[90],
+                _ if l.id.as_str().starts_with("conf-") => &[60],
+                (_, Cause::CrossAccount) => &[5],
+                (_, Cause::TlsVersion) => &[10],
+                (_, Cause::WrongEndpoint) => &[12, 20],
+                (_, Cause::Network) => &[12, 27, 70],
+                (_, Cause::TlsHostname) => &[14],
+                (_, Cause::TlsTrust) => &[16],
+                (_, Cause::ClockSkew) => &[22],
+                (_, Cause::ExpiredCredentials) => &[24],
+                (_, Cause::InvalidCredentials) => &[23, 24, 25, 26],
+                (_, Cause::MissingPermission) => &[30, 34, 36],
+                (_, Cause::ResourceScope) => &[32, 34],
+                (_, Cause::Schema) => &[40],
+                (_, Cause::DriverConfig) => &[40, 60],
+                (_, Cause::Unknown) => &[26, 80],
+            };
+            assert!(band.contains(&l.rank), "{}: rank {} not in {band:?}", l.id, l.rank);
+        }
+    }
+
+    /// `explains` names generic problems that rank at or after the specific one, and
+    /// a generic leaf explains nothing itself (no chains, no cycles).
+    #[test]
+    fn explains_points_from_specific_to_generic() {
+        for l in all() {
+            for g in &l.explains {
+                let generic = get(*g).unwrap();
+                assert!(generic.rank >= l.rank, "{} explains {} which ranks before it", l.id, g);
+                assert!(
+                    generic.explains.is_empty(),
+                    "{g} is explained by {} and explains others",
+                    l.id
+                );
+                assert_eq!(generic.severity, super::super::Severity::Problem, "{g}");
+            }
+        }
+        assert!(all().iter().any(|l| !l.explains.is_empty()));
+        assert!(all().iter().any(|l| l.secondary));
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub struct Fix {
 pub struct Finding {
     pub cause: Cause,
     pub severity: Severity,
-    pub leaf: String,
+    pub leaf: leaves::LeafId,
     pub title: String,
     pub why: String,
     pub evidence: Vec<String>,
@@ -116,16 +116,33 @@ pub struct Finding {
     pub rank: u32,
 }
 
+/// The answer of a check: `ok` only when every step succeeded and no rule found a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Problems,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Problems => "problems",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     pub causes: Vec<Cause>,
     pub findings: Vec<Finding>,
 }
 
 impl Diagnosis {
     pub fn ok(&self) -> bool {
-        self.verdict == "ok"
+        self.verdict == Verdict::Ok
     }
 
     pub fn root(&self) -> Option<&Finding> {
@@ -152,7 +169,11 @@ pub fn evaluate(ev: &Evidence) -> Diagnosis {
         }
     }
     Diagnosis {
-        verdict: if causes.is_empty() { "ok" } else { "problems" },
+        verdict: if causes.is_empty() {
+            Verdict::Ok
+        } else {
+            Verdict::Problems
+        },
         causes,
         findings,
     }

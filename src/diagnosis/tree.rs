@@ -1,6 +1,7 @@
 //! The decision tree as data (`assets/tree/tree.toml`): nodes that ask one question,
 //! branches that answer it (by patterns in pasted text, or by evidence), and leaves.
 //! Loading, validation and walking; the knowledge itself lives in the asset.
+use super::leaves::LeafId;
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -14,7 +15,7 @@ pub struct BranchSpec {
     #[serde(default = "five")]
     pub weight: u32,
     pub next: Option<String>,
-    pub leaf: Option<String>,
+    pub leaf: Option<LeafId>,
 }
 
 fn five() -> u32 {
@@ -115,12 +116,12 @@ impl Tree {
     }
 
     /// The leaves reachable below a branch, with the weight that leads there.
-    pub fn leaves_under(&self, b: &BranchSpec, depth: usize) -> Vec<(String, u32)> {
+    pub fn leaves_under(&self, b: &BranchSpec, depth: usize) -> Vec<(LeafId, u32)> {
         if depth > 32 {
             return vec![];
         }
         if let Some(l) = &b.leaf {
-            return vec![(l.clone(), b.weight)];
+            return vec![(*l, b.weight)];
         }
         let Some(n) = b.next.as_deref().and_then(|id| self.node(id)) else {
             return vec![];
@@ -136,11 +137,11 @@ impl Tree {
     }
 
     /// Every path from the root to `leaf`, each step a node and the branch taken.
-    pub fn paths_to(&self, leaf: &str) -> Vec<Vec<(&Node, &Branch)>> {
+    pub fn paths_to(&self, leaf: LeafId) -> Vec<Vec<(&Node, &Branch)>> {
         fn walk<'t>(
             t: &'t Tree,
             node: &'t Node,
-            leaf: &str,
+            leaf: LeafId,
             trail: &mut Vec<(&'t Node, &'t Branch)>,
             out: &mut Vec<Vec<(&'t Node, &'t Branch)>>,
         ) {
@@ -149,7 +150,7 @@ impl Tree {
             }
             for b in &node.branches {
                 trail.push((node, b));
-                if b.spec.leaf.as_deref() == Some(leaf) {
+                if b.spec.leaf == Some(leaf) {
                     out.push(trail.clone());
                 } else if let Some(n) = b.spec.next.as_deref().and_then(|id| t.node(id)) {
                     walk(t, n, leaf, trail, out);
@@ -166,7 +167,7 @@ impl Tree {
 
     /// The path to `leaf` that the evidence supports best: the one whose branch
     /// patterns match the most evidence lines (the first path on a tie).
-    pub fn best_path_to(&self, leaf: &str, evidence: &[String]) -> Option<Vec<(String, String)>> {
+    pub fn best_path_to(&self, leaf: LeafId, evidence: &[String]) -> Option<Vec<(String, String)>> {
         let paths = self.paths_to(leaf);
         let score = |p: &Vec<(&Node, &Branch)>| {
             p.iter()
@@ -188,15 +189,15 @@ impl Tree {
     }
 
     /// The first path from the root to `leaf`: (question, answer) per step.
-    pub fn path_to(&self, leaf: &str) -> Option<Vec<(String, String)>> {
-        fn walk(t: &Tree, node: &Node, leaf: &str, seen: &mut Vec<String>) -> Option<Vec<(String, String)>> {
+    pub fn path_to(&self, leaf: LeafId) -> Option<Vec<(String, String)>> {
+        fn walk(t: &Tree, node: &Node, leaf: LeafId, seen: &mut Vec<String>) -> Option<Vec<(String, String)>> {
             if seen.contains(&node.spec.id) {
                 return None;
             }
             seen.push(node.spec.id.clone());
             for b in &node.branches {
                 let step = (node.spec.question.clone(), b.spec.answer.clone());
-                if b.spec.leaf.as_deref() == Some(leaf) {
+                if b.spec.leaf == Some(leaf) {
                     return Some(vec![step]);
                 }
                 if let Some(n) = b.spec.next.as_deref().and_then(|id| t.node(id))
@@ -263,7 +264,7 @@ mod tests {
                     assert!(t.node(next).is_some(), "{} → missing node {next}", n.spec.id);
                 }
                 if let Some(l) = &b.spec.leaf {
-                    let leaf = leaves::get(l).unwrap_or_else(|| panic!("{} → missing leaf {l}", n.spec.id));
+                    let leaf = leaves::get(*l).unwrap_or_else(|| panic!("{} → missing leaf {l}", n.spec.id));
                     assert!(!leaf.fix.is_empty() && leaf.doc.starts_with("https://"), "{l}");
                 }
             }
@@ -279,7 +280,7 @@ mod tests {
         }
         for l in leaves::all() {
             assert!(
-                t.path_to(&l.id).is_some(),
+                t.path_to(l.id).is_some(),
                 "leaf {} is not reachable from the root",
                 l.id
             );

@@ -3,12 +3,13 @@
 //! and the SigV4 plugin's region. Reads files only.
 use super::{Expect, problem, truststore_problems};
 use crate::evidence::DriverConfigReport;
+use crate::leaf_id::LeafId;
 use std::path::Path;
 
 pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport {
     let mut report = DriverConfigReport {
         path: path.display().to_string(),
-        kind: "cqlshrc".into(),
+        kind: crate::evidence::ConfigFileKind::Cqlshrc,
         problems: vec![],
         truststore: None,
         parse_errors: vec![],
@@ -30,7 +31,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         && port != expect.port
     {
         out.push(problem(
-            "conf-contact-port",
+            LeafId::ConfContactPort,
             Some(s.line),
             "[connection] port",
             Some(&s.value),
@@ -47,7 +48,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     if !tls_on && (!ssl_section || ssl_flag.is_some_and(|s| off(&s.value))) {
         let line = ssl_flag.or(factory).map(|s| s.line);
         out.push(problem(
-            "conf-no-tls",
+            LeafId::ConfNoTls,
             line,
             "[connection] ssl / factory",
             ssl_flag.or(factory).map(|s| s.value.as_str()),
@@ -64,7 +65,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         if version.as_deref().is_none_or(crate::cqlshrc::driver_skips_verification) {
             let line = rc.get("ssl", "validate").or(rc.get("ssl", "certfile")).map(|s| s.line);
             out.push(problem(
-                "cqlsh-unverified",
+                LeafId::CqlshUnverified,
                 line,
                 "[ssl] validate",
                 rc.get("ssl", "validate").map(|s| s.value.as_str()),
@@ -83,7 +84,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         && off(&s.value)
     {
         out.push(problem(
-            "conf-validation-off",
+            LeafId::ConfValidationOff,
             Some(s.line),
             "[ssl] validate",
             Some(&s.value),
@@ -96,7 +97,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         // SSLv23 is Python's alias for "negotiate the highest": it works.
         if matches!(v.as_str(), "TLSV1" | "TLSV1_0" | "TLSV1_1" | "SSLV3") {
             out.push(problem(
-                "conf-tls-version",
+                LeafId::ConfTlsVersion,
                 Some(s.line),
                 "[ssl] version",
                 Some(&s.value),
@@ -110,7 +111,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         let ts = super::truststore::inspect(&p, None, expect.chain, expect.tls_name);
         if ts.unreadable.is_none() && ts.format != super::truststore::Format::Pem.name() {
             out.push(problem(
-                "conf-truststore-unreadable",
+                LeafId::ConfTruststoreUnreadable,
                 Some(s.line),
                 "[ssl] certfile",
                 Some(&s.value),
@@ -136,7 +137,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         && s.value != want
     {
         report.problems.push(problem(
-            "conf-sigv4-region",
+            LeafId::ConfSigv4Region,
             Some(s.line),
             "[auth_provider] region_name",
             Some(&s.value),

@@ -5,6 +5,7 @@
 use super::hocon::{self, Value};
 use super::{Expect, problem, truststore_problems};
 use crate::evidence::DriverConfigReport;
+use crate::leaf_id::LeafId;
 use crate::secret::Secret;
 use std::path::Path;
 
@@ -14,7 +15,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     let doc = hocon::parse(text);
     let mut report = DriverConfigReport {
         path: path.display().to_string(),
-        kind: "java-driver".into(),
+        kind: crate::evidence::ConfigFileKind::JavaDriver,
         problems: vec![],
         truststore: None,
         parse_errors: doc.errors.iter().map(|(l, e)| format!("line {l}: {e}")).collect(),
@@ -22,7 +23,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     // A file the driver cannot parse stops the application at start-up: never "clean".
     if let Some((line, first)) = doc.errors.first() {
         report.problems.push(problem(
-            "conf-syntax",
+            LeafId::ConfSyntax,
             Some(*line),
             "syntax",
             None,
@@ -34,7 +35,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     }
     if !doc.has(ROOT) {
         report.problems.push(problem(
-            "conf-unrecognised",
+            LeafId::ConfUnrecognised,
             None,
             ROOT,
             None,
@@ -81,14 +82,14 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             }
             match port {
                 Some(port) if port != 9142 && port != expect.port => out.push(problem(
-                    "conf-contact-port",
+                    LeafId::ConfContactPort,
                     Some(s.line),
                     "basic.contact-points",
                     Some(p),
                     format!("contact point {p} uses port {port}; Keyspaces listens on 9142 only"),
                 )),
                 None => out.push(problem(
-                    "conf-contact-port",
+                    LeafId::ConfContactPort,
                     Some(s.line),
                     "basic.contact-points",
                     Some(p),
@@ -105,14 +106,14 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     let explicit_points = doc.has(&key("basic.contact-points"));
     match (text_of("basic.load-balancing-policy.local-datacenter"), &endpoint_region) {
         (Some((dc, line)), Some(region)) if dc != region => out.push(problem(
-            "conf-local-dc",
+            LeafId::ConfLocalDc,
             Some(line),
             "basic.load-balancing-policy.local-datacenter",
             Some(dc),
             format!("local-datacenter is {dc} but Keyspaces reports the region {region} as every node's data center, so no node is local"),
         )),
         (None, _) if explicit_points && !doc.has(&key("basic.load-balancing-policy.local-datacenter")) => out.push(problem(
-            "conf-local-dc",
+            LeafId::ConfLocalDc,
             doc.get(&key("basic.contact-points")).map(|s| s.line),
             "basic.load-balancing-policy.local-datacenter",
             None,
@@ -126,7 +127,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     if !doc.has(&ssl) {
         if complete {
             out.push(problem(
-                "conf-no-tls",
+                LeafId::ConfNoTls,
                 None,
                 "advanced.ssl-engine-factory",
                 None,
@@ -138,7 +139,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             && v.eq_ignore_ascii_case("true")
         {
             out.push(problem(
-                "conf-hostname-validation",
+                LeafId::ConfHostnameValidation,
                 Some(line),
                 "advanced.ssl-engine-factory.hostname-validation",
                 Some(v),
@@ -175,7 +176,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             }
             if ts.unreadable.is_none() && ts.format == super::truststore::Format::Pem.name() {
                 out.push(problem(
-                    "conf-truststore-unreadable",
+                    LeafId::ConfTruststoreUnreadable,
                     Some(line),
                     "advanced.ssl-engine-factory.truststore-path",
                     Some(p),
@@ -195,7 +196,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
     match doc.text(&format!("{auth}.class")) {
         None if !complete => {}
         None => out.push(problem(
-            "conf-no-auth",
+            LeafId::ConfNoAuth,
             doc.get(&auth).map(|s| s.line),
             "advanced.auth-provider.class",
             None,
@@ -206,7 +207,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
                 && r != region
             {
                 out.push(problem(
-                    "conf-sigv4-region",
+                    LeafId::ConfSigv4Region,
                     Some(line),
                     "advanced.auth-provider.aws-region",
                     Some(r),
@@ -219,7 +220,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
                 && !crate::target::is_service_specific_username(u)
             {
                 out.push(problem(
-                    "conf-plain-username",
+                    LeafId::ConfPlainUsername,
                     Some(uline),
                     "advanced.auth-provider.username",
                     Some(u),
@@ -228,7 +229,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
             }
             if !doc.has(&format!("{auth}.password")) {
                 out.push(problem(
-                    "conf-no-auth",
+                    LeafId::ConfNoAuth,
                     Some(line),
                     "advanced.auth-provider.password",
                     None,
@@ -244,7 +245,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         let c_up = c.to_ascii_uppercase();
         if !matches!(c_up.as_str(), "LOCAL_QUORUM" | "LOCAL_ONE" | "ONE") {
             out.push(problem(
-                "conf-consistency",
+                LeafId::ConfConsistency,
                 Some(line),
                 "basic.request.consistency",
                 Some(c),
@@ -258,7 +259,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
         let v_up = v.to_ascii_uppercase();
         if v_up != "V4" {
             out.push(problem(
-                "conf-protocol",
+                LeafId::ConfProtocol,
                 Some(line),
                 "advanced.protocol.version",
                 Some(v),

@@ -8,6 +8,7 @@ pub mod java;
 pub mod truststore;
 
 use crate::evidence::{ConfigProblem, DriverConfigReport};
+use crate::leaf_id::LeafId;
 use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 
@@ -26,9 +27,7 @@ pub struct Expect<'a> {
 
 /// Whether `path` can be linted at all (a usage error otherwise).
 pub fn readable(path: &Path) -> Result<(), String> {
-    let bytes = crate::outside::file::read(path, MAX_BYTES).map_err(|e| e.to_string())?;
-    std::str::from_utf8(&bytes).map_err(|_| "is not UTF-8 text".to_string())?;
-    Ok(())
+    crate::outside::file::readable_text(path, MAX_BYTES)
 }
 
 fn is_cqlshrc(path: &Path, text: &str) -> bool {
@@ -71,14 +70,14 @@ pub fn resolve_relative(config: &Path, p: &str) -> PathBuf {
 }
 
 pub(crate) fn problem(
-    leaf: &str,
+    leaf: LeafId,
     line: Option<usize>,
     setting: &str,
     value: Option<&str>,
     detail: String,
 ) -> ConfigProblem {
     ConfigProblem {
-        leaf: leaf.into(),
+        leaf,
         line,
         setting: setting.into(),
         value: value.map(str::to_string),
@@ -95,9 +94,9 @@ pub(crate) fn truststore_problems(
 ) {
     if let Some(why) = &ts.unreadable {
         let leaf = if ts.format == truststore::Format::Jks.name() {
-            "conf-truststore-jks"
+            LeafId::ConfTruststoreJks
         } else {
-            "conf-truststore-unreadable"
+            LeafId::ConfTruststoreUnreadable
         };
         out.push(problem(
             leaf,
@@ -125,7 +124,7 @@ pub(crate) fn truststore_problems(
             _ => {}
         }
         out.push(problem(
-            "conf-truststore-missing-roots",
+            LeafId::ConfTruststoreMissingRoots,
             line,
             setting,
             Some(&ts.path),

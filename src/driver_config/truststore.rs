@@ -2,8 +2,8 @@
 //! recognised) and says which of the five Keyspaces roots it holds and whether the
 //! chain the endpoint served verifies against it. Reads files; no network.
 use crate::evidence::TruststoreReport;
-use crate::probe::trust;
 use crate::secret::Secret;
+use crate::trust;
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};

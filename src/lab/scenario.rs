@@ -12,6 +12,9 @@ pub struct Scenario {
     pub teaches: String,
     /// The cause `check` must name first (`ok` for a healthy lab).
     pub cause: String,
+    /// The leaf of the decision tree `check` must name first (none for a healthy lab).
+    #[serde(default)]
+    pub leaf: Option<crate::leaf_id::LeafId>,
     /// Misbehaving-server scenarios are hidden from `demo --list`.
     #[serde(default)]
     pub hostile: bool,

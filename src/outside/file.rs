@@ -63,6 +63,13 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, Refused> {
     read(path, cap).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// Whether `path` is a regular file of UTF-8 text within `cap` bytes; why not in words.
+pub fn readable_text(path: &Path, cap: u64) -> Result<(), String> {
+    let bytes = read(path, cap).map_err(|e| e.to_string())?;
+    std::str::from_utf8(&bytes).map_err(|_| "is not UTF-8 text".to_string())?;
+    Ok(())
+}
+
 /// An I/O error in words, without the `(os error N)` suffix's Debug neighbours.
 pub fn plain_io(e: &std::io::Error) -> String {
     let s = e.to_string();

@@ -2,13 +2,13 @@
 //! SASL exchange, then each operation a driver and the application need), over TLS
 //! verified against the Keyspaces name, with capped frames and a timeout on every step.
 use super::io::{Io, Stream};
-use super::trust;
 use crate::cql::frame::{self, BodyReader, BodyWriter, Consistency, FrameError, Opcode, encode_frame};
 use crate::cql::result::{self, ResultBody};
-use crate::evidence::{AttemptOutcome, AuthResult, CqlReport, QueryAttempt};
+use crate::evidence::{AttemptOutcome, AuthFailure, AuthResult, CqlFailure, CqlReport, Operation, QueryAttempt};
 use crate::secret::Secret;
 use crate::sigv4;
 use crate::target::Target;
+use crate::trust;
 use rustls_pki_types::{CertificateDer, ServerName};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,13 +32,25 @@ pub enum CqlCredentials {
         session_token: Option<Secret>,
         region: String,
     },
-    Missing(String),
+    /// What is missing, and the message that says so.
+    Missing(AuthFailure, String),
 }
 
 #[derive(Debug)]
 enum Failure {
     Timeout,
     Frame(FrameError),
+}
+
+impl Failure {
+    /// The kind of failure, as the evidence records it.
+    fn kind(&self) -> CqlFailure {
+        match self {
+            Failure::Timeout => CqlFailure::NoAnswer,
+            Failure::Frame(FrameError::TooLarge { .. } | FrameError::Malformed(_)) => CqlFailure::ProtocolViolation,
+            Failure::Frame(FrameError::Closed | FrameError::Io(_)) => CqlFailure::Closed,
+        }
+    }
 }
 
 impl std::fmt::Display for Failure {
@@ -131,7 +143,7 @@ impl Run<'_> {
     async fn attempt(
         &mut self,
         conn: &mut Conn,
-        operation: &str,
+        operation: Operation,
         cql: &str,
         c: Consistency,
         serial: bool,
@@ -160,9 +172,9 @@ impl Run<'_> {
             Err(e) => (AttemptOutcome::Failed { message: e.to_string() }, None),
         };
         let a = QueryAttempt {
-            operation: operation.into(),
+            operation,
             statement: cql.into(),
-            auth_mode: self.target.auth.as_str().into(),
+            auth_mode: self.target.auth,
             consistency: c.name().into(),
             duration_ms,
             outcome,
@@ -218,11 +230,15 @@ async fn connect_and_auth(
     let tcp = match tokio::time::timeout(t, io.dialer.dial(addr)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            report.connection_error = Some(format!("TCP connect to {addr} failed: {e}"));
+            fail(report, CqlFailure::Tcp, format!("TCP connect to {addr} failed: {e}"));
             return None;
         }
         Err(_) => {
-            report.connection_error = Some(format!("TCP connect to {addr} timed out after {t:?}"));
+            fail(
+                report,
+                CqlFailure::Tcp,
+                format!("TCP connect to {addr} timed out after {t:?}"),
+            );
             return None;
         }
     };
@@ -231,12 +247,16 @@ async fn connect_and_auth(
         let (cfg, verifier) = match trust::client_config(&roots, &target.tls_name) {
             Ok(c) => c,
             Err(e) => {
-                report.connection_error = Some(format!("TLS is not possible: {e}"));
+                fail(report, CqlFailure::Tls, format!("TLS is not possible: {e}"));
                 return None;
             }
         };
         let Ok(name) = ServerName::try_from(target.tls_name.clone()) else {
-            report.connection_error = Some(format!("'{}' is not a valid TLS name", target.tls_name));
+            fail(
+                report,
+                CqlFailure::Tls,
+                format!("'{}' is not a valid TLS name", target.tls_name),
+            );
             return None;
         };
         let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
@@ -250,11 +270,19 @@ async fn connect_and_auth(
                     .and_then(|g| g.clone())
                     .map(|v| v.to_string())
                     .unwrap_or_else(|| e.to_string());
-                report.connection_error = Some(format!("TLS handshake failed: {why}; the session was not attempted"));
+                fail(
+                    report,
+                    CqlFailure::Tls,
+                    format!("TLS handshake failed: {why}; the session was not attempted"),
+                );
                 return None;
             }
             Err(_) => {
-                report.connection_error = Some(format!("TLS handshake got no answer within {t:?}"));
+                fail(
+                    report,
+                    CqlFailure::Tls,
+                    format!("TLS handshake got no answer within {t:?}"),
+                );
                 return None;
             }
         }
@@ -271,24 +299,32 @@ async fn connect_and_auth(
             report.supported = BodyReader::new(&b).string_multimap().unwrap_or_default();
         }
         Ok(Answer::Frame(op, _)) => {
-            report.connection_error = Some(format!("the server answered OPTIONS with {}", op.name()));
+            fail(
+                report,
+                CqlFailure::ProtocolViolation,
+                format!("the server answered OPTIONS with {}", op.name()),
+            );
             return None;
         }
         Ok(Answer::Error { code, message }) => {
-            report.connection_error = Some(format!(
-                "the server answered OPTIONS with error 0x{code:04X}: {message}"
-            ));
+            fail(
+                report,
+                CqlFailure::ProtocolViolation,
+                format!("the server answered OPTIONS with error 0x{code:04X}: {message}"),
+            );
             return None;
         }
         Err(Failure::Timeout) => {
-            report.connection_error = Some(format!(
-                "no answer to the CQL OPTIONS request within {t:?} over {}",
-                report.transport
-            ));
+            let transport = report.transport.clone();
+            fail(
+                report,
+                CqlFailure::NoAnswer,
+                format!("no answer to the CQL OPTIONS request within {t:?} over {transport}"),
+            );
             return None;
         }
         Err(e) => {
-            report.connection_error = Some(format!("the connection failed during OPTIONS: {e}"));
+            fail(report, e.kind(), format!("the connection failed during OPTIONS: {e}"));
             return None;
         }
     }
@@ -299,6 +335,7 @@ async fn connect_and_auth(
         Ok(Answer::Frame(Opcode::Ready, _)) => {
             report.auth = Some(AuthResult {
                 ok: true,
+                failure: None,
                 code: None,
                 message: Some("the server asked for no authentication (not Amazon Keyspaces)".into()),
                 duration_ms: start.elapsed().as_millis() as u64,
@@ -309,15 +346,23 @@ async fn connect_and_auth(
             report.authenticator = BodyReader::new(&b).string().ok();
         }
         Ok(Answer::Frame(op, _)) => {
-            report.connection_error = Some(format!("the server answered STARTUP with {}", op.name()));
+            fail(
+                report,
+                CqlFailure::ProtocolViolation,
+                format!("the server answered STARTUP with {}", op.name()),
+            );
             return None;
         }
         Ok(Answer::Error { code, message }) => {
-            report.connection_error = Some(format!("STARTUP refused with 0x{code:04X}: {message}"));
+            fail(
+                report,
+                CqlFailure::StartupRefused,
+                format!("STARTUP refused with 0x{code:04X}: {message}"),
+            );
             return None;
         }
         Err(e) => {
-            report.connection_error = Some(format!("STARTUP failed: {e}"));
+            fail(report, e.kind(), format!("STARTUP failed: {e}"));
             return None;
         }
     }
@@ -330,9 +375,16 @@ async fn connect_and_auth(
     ok.then_some(conn)
 }
 
-fn auth_failure(message: String) -> AuthResult {
+/// Records where the session stopped, as a kind and as the words that say so.
+fn fail(report: &mut CqlReport, kind: CqlFailure, message: String) {
+    report.connection_failure = Some(kind);
+    report.connection_error = Some(message);
+}
+
+fn auth_failure(failure: AuthFailure, message: String) -> AuthResult {
     AuthResult {
         ok: false,
+        failure: Some(failure),
         code: None,
         message: Some(message),
         duration_ms: 0,
@@ -349,24 +401,29 @@ fn finish(answer: Result<Answer, Failure>) -> AuthResult {
     match answer {
         Ok(Answer::Frame(Opcode::AuthSuccess, _)) => AuthResult {
             ok: true,
+            failure: None,
             code: None,
             message: None,
             duration_ms: 0,
         },
         Ok(Answer::Error { code, message }) => AuthResult {
             ok: false,
+            failure: Some(AuthFailure::Rejected),
             code: Some(code),
             message: Some(message),
             duration_ms: 0,
         },
-        Ok(Answer::Frame(op, _)) => auth_failure(format!("unexpected {} during authentication", op.name())),
-        Err(e) => auth_failure(format!("authentication did not complete: {e}")),
+        Ok(Answer::Frame(op, _)) => auth_failure(
+            AuthFailure::Broken,
+            format!("unexpected {} during authentication", op.name()),
+        ),
+        Err(e) => auth_failure(AuthFailure::Broken, format!("authentication did not complete: {e}")),
     }
 }
 
 async fn authenticate(conn: &mut Conn, creds: CqlCredentials) -> AuthResult {
     match creds {
-        CqlCredentials::Missing(why) => auth_failure(why),
+        CqlCredentials::Missing(kind, why) => auth_failure(kind, why),
         CqlCredentials::Password { username, password } => {
             let mut token = vec![0u8];
             token.extend_from_slice(username.as_bytes());
@@ -391,7 +448,12 @@ async fn authenticate(conn: &mut Conn, creds: CqlCredentials) -> AuthResult {
             };
             let nonce = match sigv4::parse_nonce(&challenge) {
                 Ok(n) => n,
-                Err(e) => return auth_failure(format!("the server's SigV4 challenge is unusable: {e}")),
+                Err(e) => {
+                    return auth_failure(
+                        AuthFailure::ChallengeUnusable,
+                        format!("the server's SigV4 challenge is unusable: {e}"),
+                    );
+                }
             };
             let resp = sigv4::response(
                 &access_key_id,
@@ -410,14 +472,14 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
     let one = Consistency::LocalOne;
     run.attempt(
         conn,
-        "system.local",
+        Operation::SystemLocal,
         "SELECT * FROM system.local WHERE key='local'",
         one,
         false,
     )
     .await;
     if let Some(p) = run
-        .attempt(conn, "system.peers", "SELECT * FROM system.peers", one, false)
+        .attempt(conn, Operation::SystemPeers, "SELECT * FROM system.peers", one, false)
         .await
     {
         run.report.peers = Some(p.row_count());
@@ -427,7 +489,7 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
         "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = '{}'",
         ks.replace('\'', "''")
     );
-    if let Some(r) = run.attempt(conn, "keyspace exists", &kq, one, false).await {
+    if let Some(r) = run.attempt(conn, Operation::KeyspaceExists, &kq, one, false).await {
         run.report.keyspace_exists = Some(r.row_count() > 0);
     }
     let tq = format!(
@@ -435,7 +497,7 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
         ks.replace('\'', "''")
     );
     let tables = run
-        .attempt(conn, "tables of keyspace", &tq, one, false)
+        .attempt(conn, Operation::KeyspaceTables, &tq, one, false)
         .await
         .map(|r| r.texts("table_name"))
         .unwrap_or_default();
@@ -444,12 +506,15 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
         run.report.table_exists = Some(tables.contains(&table));
     }
     let sel = format!("SELECT * FROM {}.{} LIMIT 1", quote(&ks), quote(&table));
-    run.attempt(conn, "read table", &sel, one, false).await;
+    run.attempt(conn, Operation::ReadTable, &sel, one, false).await;
     let denied = run.report.attempts.last().and_then(|a| a.error_code()) == Some(0x2100);
     if denied {
         for other in tables.iter().filter(|t| **t != table).take(5) {
             let q = format!("SELECT * FROM {}.{} LIMIT 1", quote(&ks), quote(other));
-            let ok = run.attempt(conn, "read sibling table", &q, one, false).await.is_some();
+            let ok = run
+                .attempt(conn, Operation::ReadSibling, &q, one, false)
+                .await
+                .is_some();
             run.report.sibling_reads.push((other.clone(), ok));
         }
     }
@@ -460,7 +525,7 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
             table.replace('\'', "''")
         );
         let cols = run
-            .attempt(conn, "columns of table", &cq, one, false)
+            .attempt(conn, Operation::TableColumns, &cq, one, false)
             .await
             .map(|r| r.rows_as_text(&["column_name", "kind", "type"]))
             .unwrap_or_default();
@@ -478,14 +543,8 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
             quote(&table),
             keys.join(" AND ")
         );
-        run.attempt(
-            conn,
-            "write probe (conditional, no data changed)",
-            &wq,
-            Consistency::LocalQuorum,
-            true,
-        )
-        .await;
+        run.attempt(conn, Operation::WriteProbe, &wq, Consistency::LocalQuorum, true)
+            .await;
     }
 }
 

@@ -4,10 +4,10 @@
 //! Keyspaces name (scylla itself sends no SNI and checks the node IP), with a SigV4
 //! authenticator of this project and an outer timeout (scylla has none for TLS or auth).
 //! Runs only after the project's own first contact showed a well-behaved server.
-use super::trust;
 use crate::evidence::DriverCheck;
 use crate::secret::Secret;
 use crate::sigv4;
+use crate::trust;
 use async_trait::async_trait;
 use scylla::authentication::{AuthError, AuthenticatorProvider, AuthenticatorSession};
 use scylla::client::session_builder::SessionBuilder;
@@ -138,7 +138,7 @@ pub async fn check(
             session_token: session_token.clone(),
             region: region.clone(),
         })),
-        CqlCredentials::Missing(why) => return done(false, why.clone()),
+        CqlCredentials::Missing(_, why) => return done(false, why.clone()),
     };
     let session = match tokio::time::timeout(target.step_timeout * 2, b.build()).await {
         Ok(Ok(s)) => s,

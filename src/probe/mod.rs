@@ -11,9 +11,8 @@ pub mod io;
 pub mod policies;
 pub mod tcp;
 pub mod tls;
-pub mod trust;
 
-use crate::evidence::{Evidence, ProbeRecord, ProbeStatus, QueryAttempt, TcpOutcome, TlsOutcome};
+use crate::evidence::{AuthFailure, Evidence, ProbeRecord, ProbeStatus, QueryAttempt, Step, TcpOutcome, TlsOutcome};
 use crate::target::{AuthMode, Target};
 use cql::CqlCredentials;
 pub use io::Io;
@@ -35,10 +34,10 @@ struct Recorder<'a> {
 }
 
 impl Recorder<'_> {
-    fn start(&self, name: &str) -> Instant {
+    fn start(&self, name: Step) -> Instant {
         if let Some(tx) = self.tx {
             let _ = tx.send(Event::Probe(ProbeRecord {
-                name: name.into(),
+                name,
                 status: ProbeStatus::Running,
                 duration_ms: 0,
                 evidence: String::new(),
@@ -47,9 +46,9 @@ impl Recorder<'_> {
         Instant::now()
     }
 
-    fn finish(&mut self, name: &str, start: Instant, status: ProbeStatus, evidence: String) {
+    fn finish(&mut self, name: Step, start: Instant, status: ProbeStatus, evidence: String) {
         let r = ProbeRecord {
-            name: name.into(),
+            name,
             status,
             duration_ms: start.elapsed().as_millis() as u64,
             evidence: crate::outside::text::clean(&evidence),
@@ -60,9 +59,9 @@ impl Recorder<'_> {
         self.records.push(r);
     }
 
-    fn push(&mut self, name: &str, duration_ms: u64, status: ProbeStatus, evidence: String) {
+    fn push(&mut self, name: Step, duration_ms: u64, status: ProbeStatus, evidence: String) {
         let r = ProbeRecord {
-            name: name.into(),
+            name,
             status,
             duration_ms,
             evidence: crate::outside::text::clean(&evidence),
@@ -73,7 +72,7 @@ impl Recorder<'_> {
         self.records.push(r);
     }
 
-    fn skip(&mut self, name: &str, why: &str) {
+    fn skip(&mut self, name: Step, why: &str) {
         let s = Instant::now();
         self.finish(name, s, ProbeStatus::Skipped, why.into());
     }
@@ -139,7 +138,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         // The step's record, sent as soon as it ends (a cut run still shows it).
         let (status, summary) = identity_record(target, &report);
         let record = ProbeRecord {
-            name: "identity".into(),
+            name: Step::Identity,
             status,
             duration_ms: start.elapsed().as_millis() as u64,
             evidence: crate::outside::text::clean(&summary),
@@ -154,7 +153,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             (
                 crate::evidence::IdentityReport::default(),
                 ProbeRecord {
-                    name: "identity".into(),
+                    name: Step::Identity,
                     status: ProbeStatus::Failed,
                     duration_ms: 0,
                     evidence: format!("the identity step ended abnormally: {e}"),
@@ -167,10 +166,10 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         let mut recs = Vec::new();
         // Each step is reported as it ends, so a run cut by the total timeout still
         // shows how far it got.
-        let announce = |name: &str, ms: u64, status: ProbeStatus, evidence: &str| {
+        let announce = |name: Step, ms: u64, status: ProbeStatus, evidence: &str| {
             if let Some(tx) = &tx {
                 let _ = tx.send(Event::Probe(ProbeRecord {
-                    name: name.into(),
+                    name,
                     status,
                     duration_ms: ms,
                     evidence: crate::outside::text::clean(evidence),
@@ -180,7 +179,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         let t = Instant::now();
         let (dns, addrs) = dns::probe(target, io).await;
         recs.push((
-            "dns",
+            Step::Dns,
             t.elapsed().as_millis() as u64,
             if dns.error.is_none() {
                 ProbeStatus::Ok
@@ -200,12 +199,12 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             }),
         ));
         if let Some((n, ms, st, e)) = recs.last() {
-            announce(n, *ms, *st, e);
+            announce(*n, *ms, *st, e);
         }
         let Some(addr) = addrs.first().copied() else {
             return (Some(dns), None, None, None, recs, None);
         };
-        announce("tcp", 0, ProbeStatus::Running, "");
+        announce(Step::Tcp, 0, ProbeStatus::Running, "");
         let t = Instant::now();
         let (tcp, stream) = tcp::probe(addr, io, target.step_timeout).await;
         let status = match tcp.outcome {
@@ -214,18 +213,18 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             _ => ProbeStatus::Failed,
         };
         recs.push((
-            "tcp",
+            Step::Tcp,
             t.elapsed().as_millis() as u64,
             status,
             format!("{} {} in {} ms", tcp.address, tcp.outcome, tcp.connect_ms),
         ));
         if let Some((n, ms, st, e)) = recs.last() {
-            announce(n, *ms, *st, e);
+            announce(*n, *ms, *st, e);
         }
         let Some(stream) = stream else {
             return (Some(dns), Some(tcp), None, Some(addr), recs, None);
         };
-        announce("tls", 0, ProbeStatus::Running, "");
+        announce(Step::Tls, 0, ProbeStatus::Running, "");
         let t = Instant::now();
         let tls = tls::probe(target, io, stream).await;
         let status = match &tls.outcome {
@@ -234,7 +233,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             _ => ProbeStatus::Failed,
         };
         recs.push((
-            "tls",
+            Step::Tls,
             t.elapsed().as_millis() as u64,
             status,
             format!(
@@ -249,7 +248,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             ),
         ));
         if let Some((n, ms, st, e)) = recs.last() {
-            announce(n, *ms, *st, e);
+            announce(*n, *ms, *st, e);
         }
         // CQL: only where the path reached a server that completed a TLS handshake (or
         // the client has TLS off, which is reproduced as such). It starts as soon as the
@@ -267,8 +266,8 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         (Some(dns), Some(tcp), Some(tls), Some(addr), recs, cql)
     };
 
-    rec.start("dns");
-    rec.start("identity");
+    rec.start(Step::Dns);
+    rec.start(Step::Identity);
     let ((dns, tcp, tls, _addr, recs, cql), (id_report, id_record)) = tokio::join!(path, identity);
     for (name, ms, status, evidence) in recs {
         rec.push(name, ms, status, evidence);
@@ -283,10 +282,13 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
 
     match cql {
         Some((report, status, summary, ms)) => {
-            rec.push("cql", ms, status, summary);
+            rec.push(Step::Cql, ms, status, summary);
             ev.cql = Some(report);
         }
-        None => rec.skip("cql", "not attempted: the endpoint did not complete a TLS handshake"),
+        None => rec.skip(
+            Step::Cql,
+            "not attempted: the endpoint did not complete a TLS handshake",
+        ),
     }
     ev.probes = rec.records;
     ev.finished = true;
@@ -392,7 +394,7 @@ impl Seen {
         for r in records.iter_mut().filter(|r| r.status == ProbeStatus::Running) {
             r.status = ProbeStatus::TimedOut;
             r.evidence = format!("cut: the total timeout ({ms} ms) ended the check before this step finished");
-            steps.push(r.name.clone());
+            steps.push(r.name);
         }
         ev.probes = records;
         if ev.cql.is_none() && !self.attempts.is_empty() {
@@ -440,7 +442,7 @@ async fn driver_configs(
             .iter()
             .map(|p| crate::evidence::DriverConfigReport {
                 path: p.display().to_string(),
-                kind: "unknown".into(),
+                kind: crate::evidence::ConfigFileKind::Unknown,
                 problems: vec![],
                 truststore: None,
                 parse_errors: vec![format!(
@@ -466,8 +468,12 @@ async fn cql_stage(
                 username: u.clone(),
                 password: p.clone(),
             },
-            (None, _) => CqlCredentials::Missing("no username: pass --username or set it in cqlshrc".into()),
+            (None, _) => CqlCredentials::Missing(
+                AuthFailure::NoUsername,
+                "no username: pass --username or set it in cqlshrc".into(),
+            ),
             (_, None) => CqlCredentials::Missing(
+                AuthFailure::NoPassword,
                 "no password: set KEYSPACES_PASSWORD or [authentication] password in cqlshrc".into(),
             ),
         },
@@ -478,13 +484,16 @@ async fn cql_stage(
                 session_token: k.session_token,
                 region: target.signing_region().unwrap_or("us-east-1").to_string(),
             },
-            None => CqlCredentials::Missing("no AWS credentials were found in the AWS credential chain".into()),
+            None => CqlCredentials::Missing(
+                AuthFailure::NoAwsCredentials,
+                "no AWS credentials were found in the AWS credential chain".into(),
+            ),
         },
     };
     let t = Instant::now();
     if let Some(tx) = &tx {
         let _ = tx.send(Event::Probe(ProbeRecord {
-            name: "cql".into(),
+            name: Step::Cql,
             status: ProbeStatus::Running,
             duration_ms: 0,
             evidence: String::new(),

@@ -2,9 +2,9 @@
 //! verification judged separately against the user's CA file, the system store and the
 //! five Keyspaces roots. Failures are recorded, not fatal.
 use super::io::{Io, Stream};
-use super::trust::{self, Check, KeyspacesVerifier};
 use crate::evidence::{CertInfo, TlsOutcome, TlsReport, TrustSource, TrustVerdict};
 use crate::target::Target;
+use crate::trust::{self, Check, KeyspacesVerifier};
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use sha2::{Digest, Sha256};

@@ -7,24 +7,15 @@ pub mod text;
 use crate::diagnosis::Diagnosis;
 use crate::evidence::Evidence;
 
-/// `--json`: verdict, causes (root first), findings, probes and the evidence.
+/// `--json`: verdict, causes (root first), findings, probes and the whole evidence.
 pub fn json(d: &Diagnosis, ev: &Evidence) -> String {
     let v = serde_json::json!({
         "verdict": d.verdict,
         "causes": d.causes,
         "findings": d.findings,
         "probes": ev.probes,
-        "evidence": {
-            "target": ev.target,
-            "config": ev.config,
-            "dns": ev.dns,
-            "tcp": ev.tcp,
-            "tls": ev.tls,
-            "identity": ev.identity,
-            "cql": ev.cql,
-            "driver_configs": ev.driver_configs,
-            "cut": ev.cut,
-        }
+        // The whole evidence, versioned: `Evidence::read` takes it back (fixtures, diffs).
+        "evidence": ev,
     });
     serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }

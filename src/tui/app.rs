@@ -1,7 +1,7 @@
 //! The TUI's state and its pure update function: key → `Action`, engine event →
 //! new snapshot. No drawing and no I/O here.
 use crate::diagnosis::{self, Diagnosis};
-use crate::evidence::{Evidence, ProbeRecord, ProbeStatus, QueryAttempt};
+use crate::evidence::{Evidence, ProbeRecord, ProbeStatus, QueryAttempt, Step};
 use crate::probe::Event;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Instant;
@@ -179,7 +179,7 @@ impl App {
         self.running = false;
     }
 
-    pub fn probe_status(&self, name: &str) -> Option<ProbeStatus> {
+    pub fn probe_status(&self, name: Step) -> Option<ProbeStatus> {
         self.probes.iter().find(|p| p.name == name).map(|p| p.status)
     }
 

@@ -3,7 +3,8 @@
 //! Rendering only; it never awaits anything.
 use super::app::{App, BINDINGS, Pane};
 use crate::diagnosis::Severity;
-use crate::evidence::{AttemptOutcome, ProbeStatus, TcpOutcome, TlsOutcome};
+use crate::diagnosis::leaves::{self, HintPane};
+use crate::evidence::{AttemptOutcome, ProbeStatus, Step, TcpOutcome, TlsOutcome};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -137,12 +138,13 @@ fn block(app: &App, pane: Pane, state: &str) -> Block<'static> {
     Block::default().borders(Borders::ALL).title(Span::styled(title, style))
 }
 
-fn remedy_for(app: &App, leaves: &[&str]) -> Option<Line<'static>> {
+/// The first fix step of the first finding whose leaf hints at this pane.
+fn remedy_for(app: &App, pane: HintPane) -> Option<Line<'static>> {
     let f = app
         .diagnosis
         .findings
         .iter()
-        .find(|f| leaves.contains(&f.leaf.as_str()))?;
+        .find(|f| leaves::get(f.leaf).is_some_and(|l| l.hint == Some(pane)))?;
     Some(Line::from(format!(
         "  → Fix: {}",
         f.fix.steps.first().cloned().unwrap_or_default()
@@ -166,7 +168,7 @@ fn draw_pane(f: &mut Frame, app: &mut App, pane: Pane, area: Rect) {
     );
 }
 
-fn running_line(app: &App, probe: &str) -> Option<Line<'static>> {
+fn running_line(app: &App, probe: Step) -> Option<Line<'static>> {
     match app.probe_status(probe) {
         Some(ProbeStatus::Running) | None if app.running => Some(Line::from(format!(
             "{} {probe} running… {:.1}s",
@@ -179,8 +181,8 @@ fn running_line(app: &App, probe: &str) -> Option<Line<'static>> {
 
 fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
     let mut l = Vec::new();
-    let state = status_mark(app.probe_status("identity")).to_string();
-    if let Some(r) = running_line(app, "identity") {
+    let state = status_mark(app.probe_status(Step::Identity)).to_string();
+    if let Some(r) = running_line(app, Step::Identity) {
         l.push(r);
     }
     let t = &app.evidence.target;
@@ -248,15 +250,7 @@ fn identity_lines(app: &App) -> (Vec<Line<'static>>, String) {
             e.code.clone().unwrap_or_default(),
             e.message
         )));
-        if let Some(r) = remedy_for(
-            app,
-            &[
-                "expired-session-token",
-                "sigv4-bad-secret",
-                "unknown-access-key",
-                "clock-skew",
-            ],
-        ) {
+        if let Some(r) = remedy_for(app, HintPane::Identity) {
             l.push(r);
         }
     }
@@ -319,9 +313,9 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
     let mut l = Vec::new();
     let ev = &app.evidence;
     let mut state = status_mark(
-        app.probe_status("tls")
-            .or(app.probe_status("tcp"))
-            .or(app.probe_status("dns")),
+        app.probe_status(Step::Tls)
+            .or(app.probe_status(Step::Tcp))
+            .or(app.probe_status(Step::Dns)),
     )
     .to_string();
     // The badge is the worst of the pane: the trust source the client uses failing is ✗,
@@ -342,7 +336,7 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
             _ => {}
         }
     }
-    if let Some(r) = running_line(app, "tls") {
+    if let Some(r) = running_line(app, Step::Tls) {
         l.push(r);
     }
     l.push(Line::from(format!("Host: {}:{}", ev.target.host, ev.target.port)));
@@ -413,16 +407,7 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
                 }
             )));
         }
-        if let Some(r) = remedy_for(
-            app,
-            &[
-                "ca-missing-root",
-                "system-store-missing-root",
-                "hostname-mismatch",
-                "port-silent",
-                "tls-disabled",
-            ],
-        ) {
+        if let Some(r) = remedy_for(app, HintPane::Endpoint) {
             l.push(r);
         }
     }
@@ -439,8 +424,8 @@ fn endpoint_lines(app: &App) -> (Vec<Line<'static>>, String) {
 
 fn query_lines(app: &App) -> (Vec<Line<'static>>, String) {
     let mut l = Vec::new();
-    let state = status_mark(app.probe_status("cql")).to_string();
-    if let Some(r) = running_line(app, "cql") {
+    let state = status_mark(app.probe_status(Step::Cql)).to_string();
+    if let Some(r) = running_line(app, Step::Cql) {
         l.push(r);
     }
     if let Some(q) = &app.evidence.cql {
@@ -462,7 +447,7 @@ fn query_lines(app: &App) -> (Vec<Line<'static>>, String) {
         if let Some(e) = &q.connection_error {
             l.push(Line::from(format!("✗ {e}")));
         }
-    } else if !app.running && app.probe_status("cql") == Some(ProbeStatus::Skipped) {
+    } else if !app.running && app.probe_status(Step::Cql) == Some(ProbeStatus::Skipped) {
         l.push(Line::from(
             "No CQL attempt: the endpoint did not complete a TLS handshake.",
         ));

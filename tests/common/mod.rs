@@ -16,6 +16,31 @@ pub const PEERS: &[&str] = &[
     "cqlsh==6.2.2",
 ];
 
+/// The scenario names the product and its tests rely on.
+pub const REQUIRED_SCENARIOS: &[&str] = &[
+    "healthy",
+    "wrong-password",
+    "iam-username",
+    "password-whitespace",
+    "invalid-signature",
+    "expired-session-token",
+    "wrong-signing-region",
+    "clock-skew",
+    "no-permissions",
+    "missing-select",
+    "missing-modify",
+    "resource-scoped",
+    "system-tables-denied",
+    "explicit-deny",
+    "cross-account-denied",
+    "starfield-only-truststore",
+    "hostname-mismatch",
+    "tls-disabled",
+    "wrong-port",
+    "unknown-table",
+    "vpce-no-peers",
+];
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyspaces-doctor"))
 }
