@@ -2,7 +2,9 @@
 //! identity policies. Shared by the lab (to decide) and the diagnosis (to explain).
 //! Must not do I/O.
 pub mod arn;
+pub mod condition;
 pub mod policy;
 
 pub use arn::{Partition, ResourceArn};
-pub use policy::{Decision, NamedPolicy, PolicyDocument, evaluate};
+pub use condition::RequestContext;
+pub use policy::{Decision, NamedPolicy, PolicyDocument, evaluate, evaluate_in};

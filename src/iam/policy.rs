@@ -1,6 +1,11 @@
-//! Identity-policy evaluation as IAM does it for Keyspaces actions: an explicit Deny
-//! wins, then any Allow, else the implicit deny. A permission boundary must also allow.
-//! Conditions are not evaluated (a statement with a Condition is reported as such).
+//! Identity-policy evaluation as IAM documents it
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+//! an explicit Deny wins, then an Allow is needed, else the implicit deny; a permission
+//! boundary must also allow. `Action`/`NotAction`, `Resource`/`NotResource`, wildcards and
+//! `Condition` blocks (`super::condition`) against the request's context. A condition a
+//! partial context cannot decide neither allows nor denies: the allow it guards is
+//! reported as unmet. Pure; tested against AWS's documented cases in `tests/iam_oracle.rs`.
+use super::condition::{RequestContext, Truth, holds};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -39,6 +44,8 @@ pub struct Statement {
     pub not_action: Option<OneOrMany<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<OneOrMany<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_resource: Option<OneOrMany<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<serde_json::Value>,
 }
@@ -83,6 +90,10 @@ pub enum Decision {
     /// No statement allows; a boundary that lacks the action also lands here.
     ImplicitDeny {
         boundary_blocks: bool,
+        /// An Allow that names the action and resource but whose `Condition` this
+        /// request does not meet (or that the context cannot decide).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition_unmet: Option<StatementRef>,
     },
 }
 
@@ -146,9 +157,20 @@ impl Statement {
     }
 
     pub fn matches_resource(&self, resource: &str) -> bool {
-        match &self.resource {
-            Some(r) => r.iter().any(|p| wildcard_match(p, resource, false)),
-            None => false,
+        if let Some(r) = &self.resource {
+            return r.iter().any(|p| wildcard_match(p, resource, false));
+        }
+        if let Some(nr) = &self.not_resource {
+            return !nr.iter().any(|p| wildcard_match(p, resource, false));
+        }
+        false
+    }
+
+    /// Whether the statement's `Condition` holds for the request (no condition: it does).
+    pub fn condition_holds(&self, ctx: &RequestContext) -> Truth {
+        match &self.condition {
+            None => Truth::True,
+            Some(c) => holds(c, ctx),
         }
     }
 
@@ -187,9 +209,29 @@ fn reference(p: &NamedPolicy, i: usize, s: &Statement) -> StatementRef {
     }
 }
 
-/// Evaluates identity policies (and an optional permission boundary) for one request.
+/// Evaluates identity policies (and an optional permission boundary) for one request
+/// whose context is unknown: a statement with a `Condition` neither allows nor denies.
 pub fn evaluate(policies: &[NamedPolicy], boundary: Option<&NamedPolicy>, action: &str, resource: &str) -> Decision {
-    let applies = |s: &Statement| s.matches_action(action) && s.matches_resource(resource);
+    evaluate_in(
+        policies,
+        boundary,
+        action,
+        resource,
+        &RequestContext::partial(std::iter::empty::<(&str, &str)>()),
+    )
+}
+
+/// Evaluates identity policies (and an optional permission boundary) for one request
+/// with the given context.
+pub fn evaluate_in(
+    policies: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    action: &str,
+    resource: &str,
+    ctx: &RequestContext,
+) -> Decision {
+    let names = |s: &Statement| s.matches_action(action) && s.matches_resource(resource);
+    let applies = |s: &Statement| names(s) && s.condition_holds(ctx) == Truth::True;
     let bound: Vec<NamedPolicy> = boundary.into_iter().cloned().collect();
     for (p, i, s) in statements(policies).chain(statements(&bound)) {
         if s.effect == Effect::Deny && applies(s) {
@@ -199,10 +241,22 @@ pub fn evaluate(policies: &[NamedPolicy], boundary: Option<&NamedPolicy>, action
     let allow = statements(policies).find(|(_, _, s)| s.effect == Effect::Allow && applies(s));
     let boundary_allows =
         boundary.is_none() || statements(&bound).any(|(_, _, s)| s.effect == Effect::Allow && applies(s));
+    let unmet = || {
+        statements(policies)
+            .chain(statements(&bound))
+            .find(|(_, _, s)| s.effect == Effect::Allow && names(s) && s.condition_holds(ctx) != Truth::True)
+            .map(|(p, i, s)| reference(p, i, s))
+    };
     match allow {
         Some((p, i, s)) if boundary_allows => Decision::Allowed { by: reference(p, i, s) },
-        Some(_) => Decision::ImplicitDeny { boundary_blocks: true },
-        None => Decision::ImplicitDeny { boundary_blocks: false },
+        Some(_) => Decision::ImplicitDeny {
+            boundary_blocks: true,
+            condition_unmet: unmet(),
+        },
+        None => Decision::ImplicitDeny {
+            boundary_blocks: false,
+            condition_unmet: unmet(),
+        },
     }
 }
 
@@ -256,14 +310,20 @@ mod tests {
         );
         assert_eq!(
             evaluate(std::slice::from_ref(&p), None, "cassandra:Select", TABLE),
-            Decision::ImplicitDeny { boundary_blocks: false }
+            Decision::ImplicitDeny {
+                boundary_blocks: false,
+                condition_unmet: None
+            }
         );
         let sys = "arn:aws:cassandra:us-east-1:111122223333:/keyspace/system_schema/table/columns";
         assert!(evaluate(std::slice::from_ref(&p), None, "cassandra:Select", sys).is_allowed());
         let b = policy(r#"{"Statement":{"Effect":"Allow","Action":"cassandra:Modify","Resource":"*"}}"#);
         assert_eq!(
             evaluate(&[p], Some(&b), "cassandra:Select", sys),
-            Decision::ImplicitDeny { boundary_blocks: true }
+            Decision::ImplicitDeny {
+                boundary_blocks: true,
+                condition_unmet: None
+            }
         );
     }
 

@@ -435,7 +435,7 @@ fn iam(world: &World, caller: &Identity, action: &str, params: &BTreeMap<String,
                         crate::iam::Decision::Allowed { by } | crate::iam::Decision::ExplicitDeny { by } => {
                             (Some(by), true)
                         }
-                        crate::iam::Decision::ImplicitDeny { boundary_blocks } => (None, !boundary_blocks),
+                        crate::iam::Decision::ImplicitDeny { boundary_blocks, .. } => (None, !boundary_blocks),
                     };
                     let matched = by
                         .map(|b| {

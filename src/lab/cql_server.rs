@@ -67,7 +67,7 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Cql
         let shared = shared.clone();
         tokio::spawn(async move {
             let local = tcp.local_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
-            if let Err(e) = handle(tcp, acceptor, shared, local).await {
+            if let Err(e) = handle(tcp, acceptor, shared, local, peer.ip()).await {
                 tracing::debug!(%peer, "lab connection ended: {e}");
             }
         });
@@ -103,6 +103,7 @@ async fn handle(
     acceptor: TlsAcceptor,
     shared: Arc<CqlShared>,
     local: IpAddr,
+    peer: IpAddr,
 ) -> Result<(), FrameError> {
     // Like Keyspaces: anything but a TLS handshake on this port gets no answer at all.
     let mut first = [0u8; 1];
@@ -166,7 +167,7 @@ async fn handle(
             }
             Ok(())
         }
-        _ => Connection::new(shared, local).run(tls).await,
+        _ => Connection::new(shared, local, peer).run(tls).await,
     }
 }
 
@@ -178,6 +179,8 @@ enum Sasl {
 struct Connection {
     shared: Arc<CqlShared>,
     local: IpAddr,
+    /// The client's address, for the IAM request context.
+    peer: IpAddr,
     identity: Option<Identity>,
     sasl: Sasl,
     keyspace: Option<String>,
@@ -241,10 +244,11 @@ fn read_params(r: &mut BodyReader<'_>) -> Result<Params, FrameError> {
 }
 
 impl Connection {
-    fn new(shared: Arc<CqlShared>, local: IpAddr) -> Self {
+    fn new(shared: Arc<CqlShared>, local: IpAddr, peer: IpAddr) -> Self {
         Connection {
             shared,
             local,
+            peer,
             identity: None,
             sasl: Sasl::Start,
             keyspace: None,
@@ -598,7 +602,8 @@ impl Connection {
         let Some(identity) = &self.identity else {
             return error(code::PROTOCOL, "Not authenticated");
         };
-        if !identity.decide(action, &resource).is_allowed() {
+        let ctx = self.shared.world.request_context(&identity.arn, self.peer);
+        if !identity.decide_in(action, &resource, &ctx).is_allowed() {
             return error(
                 code::UNAUTHORIZED,
                 &format!(

@@ -61,6 +61,10 @@ pub struct ServerSpec {
     /// IAM refuses every read (the principal has no iam:Get*/List* rights).
     #[serde(default)]
     pub deny_iam_reads: bool,
+    /// Connections arrive through this interface VPC endpoint (its id is the request's
+    /// `aws:SourceVpce`); else over the public endpoint, where the key is absent.
+    #[serde(default)]
+    pub source_vpce: Option<String>,
 }
 
 /// Ways a hostile or broken server misbehaves.
@@ -101,6 +105,7 @@ impl Default for ServerSpec {
             silent_port: false,
             misbehave: None,
             deny_iam_reads: false,
+            source_vpce: None,
         }
     }
 }

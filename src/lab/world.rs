@@ -2,7 +2,7 @@
 //! sessions issued by its STS, and its clock. Decides who a credential belongs to and
 //! whether an action is allowed; knows nothing of sockets or wire formats.
 use super::scenario::{PolicySpec, Scenario};
-use crate::iam::{Decision, NamedPolicy, PolicyDocument, evaluate, policy::grants_any_keyspaces_action};
+use crate::iam::{Decision, NamedPolicy, PolicyDocument, evaluate_in, policy::grants_any_keyspaces_action};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use std::sync::Mutex;
@@ -24,8 +24,14 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The decision for a management request (STS, IAM), whose context is TLS alone.
     pub fn decide(&self, action: &str, resource: &str) -> Decision {
-        evaluate(&self.policies, self.boundary.as_ref(), action, resource)
+        let ctx = crate::iam::RequestContext::complete([("aws:SecureTransport", "true")]);
+        self.decide_in(action, resource, &ctx)
+    }
+
+    pub fn decide_in(&self, action: &str, resource: &str, ctx: &crate::iam::RequestContext) -> Decision {
+        evaluate_in(&self.policies, self.boundary.as_ref(), action, resource, ctx)
     }
 
     pub fn has_any_keyspaces_permission(&self) -> bool {
@@ -86,6 +92,8 @@ pub struct World {
     /// IAM refuses reads to everyone but the lab's admin.
     pub deny_iam_reads: bool,
     clock_offset: Duration,
+    /// The VPC endpoint connections arrive through, if any.
+    source_vpce: Option<String>,
     /// CloudTrail management events, oldest first.
     pub trail: Vec<TrailRecord>,
 }
@@ -231,6 +239,7 @@ impl World {
             added: Mutex::new(Vec::new()),
             deny_iam_reads: s.server.deny_iam_reads,
             clock_offset: Duration::seconds(s.server.clock_offset_secs),
+            source_vpce: s.server.source_vpce.clone(),
             trail: s
                 .trail
                 .iter()
@@ -243,6 +252,30 @@ impl World {
                 })
                 .collect(),
         }
+    }
+
+    /// The IAM request context of a CQL request from `peer` by `principal_arn`, as
+    /// Keyspaces fills it: over the public endpoint `aws:SourceIp`; through an
+    /// interface VPC endpoint `aws:SourceVpce` and `aws:VpcSourceIp` instead.
+    pub fn request_context(&self, principal_arn: &str, peer: std::net::IpAddr) -> crate::iam::RequestContext {
+        let mut keys: Vec<(&str, String)> = vec![
+            ("aws:SecureTransport", "true".into()),
+            (
+                "aws:CurrentTime",
+                self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            ("aws:RequestedRegion", REGION.into()),
+            ("aws:PrincipalArn", principal_arn.into()),
+            ("aws:PrincipalAccount", ACCOUNT.into()),
+        ];
+        match &self.source_vpce {
+            Some(v) => {
+                keys.push(("aws:SourceVpce", v.clone()));
+                keys.push(("aws:VpcSourceIp", peer.to_string()));
+            }
+            None => keys.push(("aws:SourceIp", peer.to_string())),
+        }
+        crate::iam::RequestContext::complete(keys)
     }
 
     /// The lab's clock (the host's, shifted by the scenario's offset).

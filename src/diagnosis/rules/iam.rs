@@ -117,7 +117,9 @@ pub(super) fn denial_finding(c: &mut Ctx<'_>, a: &QueryAttempt, message: &str, w
                 }
                 return;
             }
-            Decision::ImplicitDeny { boundary_blocks: true } => {
+            Decision::ImplicitDeny {
+                boundary_blocks: true, ..
+            } => {
                 path.push(step("Does the permission boundary allow it?", "no"));
                 c.add(LeafId::BoundaryDeny, evidence, path, &extra);
                 if let Some(f) = c.last_mut() {
