@@ -271,6 +271,22 @@ fn boundary_deny() {
     assert_eq!(f["policy_arn"], "arn:aws:iam::111122223333:policy/WriteOnlyBoundary");
 }
 
+/// An allow guarded by aws:SourceVpce, over the public endpoint: the lab denies it as
+/// Keyspaces would, and the doctor names the statement and its Condition.
+#[test]
+fn condition_unmet() {
+    let f = expect("condition-unmet", "missing-permission");
+    assert_eq!(f["leaf"], "condition-unmet");
+    assert!(f["title"].as_str().unwrap().contains("OrdersViaVpce"), "{}", f["title"]);
+    assert_eq!(
+        f["policy_arn"],
+        "arn:aws:iam::111122223333:policy/AppViaVpcEndpointOnly"
+    );
+    assert!(f["why"].as_str().unwrap().contains("aws:SourceVpce"), "{}", f["why"]);
+    let commands = f["fix"]["commands"].to_string();
+    assert!(commands.contains("com.amazonaws.us-east-1.cassandra"), "{commands}");
+}
+
 #[test]
 fn ssc_inactive() {
     let f = expect("ssc-inactive", "invalid-credentials");

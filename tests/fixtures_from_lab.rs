@@ -3,8 +3,9 @@
 //! findings (leaf, cause, severity, in order) must equal those its fixture yields
 //! offline. A missing or stale fixture fails here.
 //!
-//! Regenerate them all from the lab with:
-//! `UPDATE_FIXTURES=1 cargo test --test fixtures_from_lab`
+//! Write the missing and stale ones from the lab with
+//! `UPDATE_FIXTURES=1 cargo test --test fixtures_from_lab`, or every one with
+//! `UPDATE_FIXTURES=all` (ports and timings differ on each run, so the others are kept).
 mod common;
 use common::*;
 use keyspaces_doctor::diagnosis;
@@ -39,7 +40,7 @@ fn live(scenario: &str) -> Value {
 
 #[test]
 fn every_fixture_matches_its_live_scenario() {
-    let update = std::env::var_os("UPDATE_FIXTURES").is_some();
+    let update = std::env::var("UPDATE_FIXTURES").ok();
     let names: Vec<String> = keyspaces_doctor::lab::scenario::all()
         .expect("scenarios parse")
         .into_iter()
@@ -75,19 +76,22 @@ fn every_fixture_matches_its_live_scenario() {
                 "{name}: the evidence read back diagnoses as check reported"
             );
             let path = fixture_path(&name);
-            if update {
-                std::fs::write(&path, evidence_json + "\n").unwrap();
-                continue;
-            }
-            match std::fs::read_to_string(&path) {
-                Err(e) => failures.push(format!("{name}: no fixture at {} ({e})", path.display())),
-                Ok(text) => {
-                    let fixed = Evidence::read(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                    let fixed_shape = shape(&diagnosis::evaluate(&fixed).findings);
-                    if fixed_shape != live_shape {
-                        failures.push(format!("{name}: fixture {fixed_shape:?}, live {live_shape:?}"));
+            let problem = match std::fs::read_to_string(&path) {
+                Err(e) => Some(format!("{name}: no fixture at {} ({e})", path.display())),
+                Ok(text) => match Evidence::read(&text) {
+                    Err(e) => Some(format!("{}: {e}", path.display())),
+                    Ok(fixed) => {
+                        let fixed_shape = shape(&diagnosis::evaluate(&fixed).findings);
+                        (fixed_shape != live_shape)
+                            .then(|| format!("{name}: fixture {fixed_shape:?}, live {live_shape:?}"))
                     }
-                }
+                },
+            };
+            match (&update, problem) {
+                (Some(all), _) if all == "all" => std::fs::write(&path, evidence_json + "\n").unwrap(),
+                (Some(_), Some(_)) => std::fs::write(&path, evidence_json + "\n").unwrap(),
+                (None, Some(p)) => failures.push(p),
+                (_, None) => {}
             }
         }
     }

@@ -100,8 +100,41 @@ pub(super) fn denial_finding(c: &mut Ctx<'_>, a: &QueryAttempt, message: &str, w
         .and_then(|i| i.policies.as_ref())
         .filter(|p| p.unreadable.is_none());
     if let Some(p) = policies {
-        let decision = crate::iam::evaluate(&p.policies, p.boundary.as_ref(), &action, &resource);
+        // What the doctor knows of the denied request's context; other keys are unknown.
+        let ctx = crate::iam::RequestContext::partial([
+            ("aws:SecureTransport", "true".to_string()),
+            ("aws:RequestedRegion", region.clone()),
+            ("aws:PrincipalArn", principal.clone()),
+        ]);
+        let decision = crate::iam::evaluate_in(&p.policies, p.boundary.as_ref(), &action, &resource, &ctx);
         match decision {
+            Decision::ImplicitDeny {
+                boundary_blocks: false,
+                condition_unmet: Some(by),
+            } => {
+                let condition = serde_json::to_string(&by.statement.condition).unwrap_or_default();
+                path.push(step(
+                    "Does an Allow name it only under a Condition?",
+                    format!("yes: {} in {}, when {condition}", by.sid_or_index, by.policy_arn),
+                ));
+                evidence.push(format!(
+                    "statement {} of {} allows {action} on {resource} only when {condition}",
+                    by.sid_or_index, by.policy_arn
+                ));
+                let mut ex = extra.to_vec();
+                ex.push(("policy_arn", by.policy_arn.clone()));
+                ex.push(("sid", by.sid_or_index.clone()));
+                ex.push(("condition", condition.clone()));
+                c.add(LeafId::ConditionUnmet, evidence, path, &ex);
+                if let Some(f) = c.last_mut() {
+                    f.policy_arn = Some(by.policy_arn.clone());
+                    f.statement = Some(serde_json::json!({"sid": by.sid_or_index, "json": by.statement}));
+                    f.missing = Some(format!(
+                        "a request that meets {condition}, or a Condition that admits this host's path"
+                    ));
+                }
+                return;
+            }
             Decision::ExplicitDeny { by } => {
                 path.push(step(
                     "Does a statement explicitly deny it?",
