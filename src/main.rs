@@ -187,7 +187,6 @@ async fn run_demo(args: DemoArgs) -> ExitCode {
     let source = keyspaces_doctor::tui::Source::Demo {
         scenarios: names,
         index,
-        lab: None,
         dir: None,
     };
     finish_tui(keyspaces_doctor::tui::run(source, no_color()).await)
@@ -196,7 +195,7 @@ async fn run_demo(args: DemoArgs) -> ExitCode {
 /// The demo without a screen: the scenario's text report, from a lab in a private
 /// temporary directory.
 async fn demo_report(scenario: &str) -> ExitCode {
-    use keyspaces_doctor::{diagnosis, probe, report};
+    use keyspaces_doctor::{diagnosis, report};
     let dir = match keyspaces_doctor::outside::file::private_temp_dir("keyspaces-doctor-demo-") {
         Ok(d) => d,
         Err(e) => {
@@ -204,23 +203,13 @@ async fn demo_report(scenario: &str) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let running = match lab::start(lab::LabOptions {
-        scenario: scenario.to_string(),
-        dir: dir.path().to_path_buf(),
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        allow_non_loopback: false,
-    })
-    .await
-    {
-        Ok(r) => r,
+    let ev = match lab::client::check_scenario(scenario, dir.path(), std::time::Duration::from_secs(5), None).await {
+        Ok(ev) => ev,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
-    let target = lab::client::target(&running.descriptor, std::time::Duration::from_secs(5));
-    let ev = probe::run_within_total(&target, &probe::Io::real(), &probe::real_env, None).await;
-    drop(running);
     let d = diagnosis::evaluate(&ev);
     let mut stdout = std::io::stdout().lock();
     eprintln!(
@@ -251,7 +240,7 @@ async fn run_check(args: CheckArgs) -> ExitCode {
         );
         std::process::exit(1);
     });
-    let ev = probe::run_within_total(&target, &io, &probe::real_env, None).await;
+    let ev = probe::run_within_total(&target, &io, None).await;
     let d = diagnosis::evaluate(&ev);
     let out = if args.json {
         report::json(&d, &ev)

@@ -142,7 +142,7 @@ impl Target {
     /// Builds the target; `env` reads environment variables (injectable for tests).
     pub fn from_args(a: &TargetArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Target, UsageError> {
         let rc_path = a.cqlshrc.clone().or_else(|| {
-            let p = cqlshrc::expand_home("~/.cassandra/cqlshrc");
+            let p = PathBuf::from(env("HOME")?).join(".cassandra").join("cqlshrc");
             p.exists().then_some(p)
         });
         let rc: Option<Cqlshrc> = rc_path.as_deref().map(cqlshrc::load).transpose()?;

@@ -4,7 +4,6 @@
 use crate::diagnosis::{self, Cause};
 use crate::evidence::{AttemptOutcome, Evidence, TcpOutcome, TlsOutcome, VerifyProblem};
 use crate::lab;
-use crate::probe::{self, Io};
 use rand::seq::SliceRandom;
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -123,17 +122,7 @@ pub async fn run(opts: Options, input: &mut dyn BufRead, out: &mut dyn Write) ->
     let dir = crate::outside::file::private_temp_dir("keyspaces-doctor-train-")
         .map_err(|e| format!("cannot create a private directory for the lab: {e}"))?;
     for (round, name) in names.iter().enumerate() {
-        let running = lab::start(lab::LabOptions {
-            scenario: name.clone(),
-            dir: dir.path().to_path_buf(),
-            listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-            allow_non_loopback: false,
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        let target = lab::client::target(&running.descriptor, Duration::from_secs(3));
-        let ev = probe::run_within_total(&target, &Io::real(), &probe::real_env, None).await;
-        drop(running);
+        let ev = lab::client::check_scenario(name, dir.path(), Duration::from_secs(3), None).await?;
         let d = diagnosis::evaluate(&ev);
         let Some(root) = d.root().cloned() else { continue };
         let w = |out: &mut dyn Write, s: String| {

@@ -31,13 +31,14 @@ async fn tls_verdicts(
     system: Vec<CertificateDer<'static>>,
 ) -> Vec<(TrustSource, bool, Option<VerifyProblem>)> {
     let (running, dir) = lab_in_process(scenario).await;
-    let mut target = lab::client::target(&running.descriptor, Duration::from_secs(5));
+    let mut target =
+        lab::client::target(&running.descriptor, Duration::from_secs(5)).expect("the client block makes a target");
     let ca_path = dir.path().join(ca);
     target.ca_roots = pem_certs(ca_path.to_str().unwrap());
     target.ca_file = Some(ca_path);
-    let mut io = Io::real();
+    let mut io = Io::with_env(Arc::new(|_: &str| None));
     io.system_roots = Arc::new(FixedRoots(system));
-    let ev = probe::run(&target, &io, &|_| None, None).await;
+    let ev = probe::run(&target, &io, None).await;
     ev.tls
         .unwrap()
         .verdicts

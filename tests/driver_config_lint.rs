@@ -43,6 +43,8 @@ fn lint(path: &Path, region: &str) -> DriverConfigReport {
     inspect(
         path,
         &Expect {
+            files: &keyspaces_doctor::outside::file::HostFiles,
+            env: &|k: &str| std::env::var(k).ok(),
             host: &host,
             port: 9142,
             region: Some(region),

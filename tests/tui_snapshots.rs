@@ -3,15 +3,16 @@
 mod common;
 use common::lab_in_process;
 use keyspaces_doctor::lab;
-use keyspaces_doctor::probe::{self, Event, Io};
+use keyspaces_doctor::probe::{self, Event};
 use keyspaces_doctor::tui::{app::App, view};
 use ratatui::{Terminal, backend::TestBackend};
 use std::time::Duration;
 
 async fn app_for(scenario: &str) -> App {
     let (running, _dir) = lab_in_process(scenario).await;
-    let target = lab::client::target(&running.descriptor, Duration::from_secs(10));
-    let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
+    let target =
+        lab::client::target(&running.descriptor, Duration::from_secs(10)).expect("the client block makes a target");
+    let ev = probe::run(&target, &lab::client::io(&running.descriptor), None).await;
     let mut app = App::new(true, Some(scenario.into()));
     app.start_run();
     app.apply(Event::Snapshot(Box::new(ev)));
@@ -97,8 +98,9 @@ async fn exported_report_and_screens_hold_no_secret() {
             .map(|s| s.trim().to_string())
             .collect();
         assert!(!secrets.is_empty());
-        let target = lab::client::target(&running.descriptor, Duration::from_secs(10));
-        let ev = probe::run(&target, &Io::real(), &|_| None, None).await;
+        let target =
+            lab::client::target(&running.descriptor, Duration::from_secs(10)).expect("the client block makes a target");
+        let ev = probe::run(&target, &lab::client::io(&running.descriptor), None).await;
         let mut app = App::new(true, None);
         app.apply(Event::Snapshot(Box::new(ev)));
         let md = keyspaces_doctor::tui::export_markdown(&app);

@@ -58,9 +58,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
 
     // cqlsh itself may not verify what this file asks it to verify (its Python driver).
     if rc.uses_tls() && rc.validation_disabled().is_none() {
-        let found = std::env::var("PATH")
-            .ok()
-            .and_then(|p| crate::cqlshrc::installed_cqlsh(&p));
+        let found = (expect.env)("PATH").and_then(|p| crate::cqlshrc::installed_cqlsh(&p));
         let version = found.as_ref().and_then(|(_, v)| v.clone());
         if version.as_deref().is_none_or(crate::cqlshrc::driver_skips_verification) {
             let line = rc.get("ssl", "validate").or(rc.get("ssl", "certfile")).map(|s| s.line);
@@ -108,7 +106,7 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
 
     if let Some(s) = rc.get("ssl", "certfile") {
         let p = super::resolve_relative(path, &s.value);
-        let ts = super::truststore::inspect(&p, None, expect.chain, expect.tls_name);
+        let ts = super::truststore::inspect(expect.files, &p, None, expect.chain, expect.tls_name);
         if ts.unreadable.is_none() && ts.format != super::truststore::Format::Pem.name() {
             out.push(problem(
                 LeafId::ConfTruststoreUnreadable,

@@ -152,7 +152,13 @@ pub fn lint(path: &Path, text: &str, expect: &Expect<'_>) -> DriverConfigReport 
                 .map(|(pw, _)| Secret::new(pw.to_string()));
             let password_unresolved = password.as_ref().is_some_and(|p| p.expose().starts_with("${"));
             let resolved = super::resolve_relative(path, p);
-            let mut ts = super::truststore::inspect(&resolved, password.as_ref(), expect.chain, expect.tls_name);
+            let mut ts = super::truststore::inspect(
+                expect.files,
+                &resolved,
+                password.as_ref(),
+                expect.chain,
+                expect.tls_name,
+            );
             if !Path::new(p).is_absolute()
                 && let Some(u) = ts.unreadable.as_mut()
                 && u.starts_with("cannot open")

@@ -18,6 +18,10 @@ const MAX_BYTES: u64 = 4 << 20;
 /// What the configuration is checked against: the endpoint being diagnosed and the
 /// chain it served.
 pub struct Expect<'a> {
+    /// Where the files (the configuration, its truststore) are read from.
+    pub files: &'a dyn crate::outside::file::Files,
+    /// The environment (`PATH`, to find the cqlsh that would read a cqlshrc).
+    pub env: &'a crate::outside::Env,
     pub host: &'a str,
     pub port: u16,
     pub region: Option<&'a str>,
@@ -47,7 +51,7 @@ fn is_cqlshrc(path: &Path, text: &str) -> bool {
 
 /// Reads and lints one file.
 pub fn inspect(path: &Path, expect: &Expect<'_>) -> DriverConfigReport {
-    let text = crate::outside::file::read_text(path, MAX_BYTES).unwrap_or_default();
+    let text = expect.files.read_text(path, MAX_BYTES).unwrap_or_default();
     if is_cqlshrc(path, &text) {
         cqlsh::lint(path, &text, expect)
     } else {

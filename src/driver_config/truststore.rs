@@ -84,6 +84,7 @@ fn is_starfield(name: &str) -> bool {
 
 /// Opens `path` as the kind of store the client expects and judges it.
 pub fn inspect(
+    files: &dyn crate::outside::file::Files,
     path: &Path,
     password: Option<&Secret>,
     chain: &[CertificateDer<'static>],
@@ -100,7 +101,7 @@ pub fn inspect(
         detail: None,
         unreadable: None,
     };
-    let bytes = match crate::outside::file::read(path, MAX_BYTES) {
+    let bytes = match files.read(path, MAX_BYTES) {
         Ok(b) => b,
         Err(e) => {
             report.unreadable = Some(format!("it {e}"));

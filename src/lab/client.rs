@@ -1,90 +1,116 @@
 //! Turns a lab's client block into the `Target` a user with that configuration would
-//! give `check` (used by `demo`, `train` and the tests). The lab depends on the
-//! product here, never the other way round.
+//! give `check`: the same flags and environment, through the same
+//! `Target::from_args` (used by `demo`, `train` and the tests). The environment is the
+//! client's alone (its keys, its password, a HOME without AWS or cqlsh files), never
+//! the process's. The lab depends on the product here, never the other way round.
 use super::LabDescriptor;
 use super::scenario::AuthMode as LabAuth;
+use crate::cli::{AuthArg, TargetArgs};
 use crate::secret::Secret;
-use crate::target::{AuthMode, StaticKeys, Target};
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
-use std::net::IpAddr;
+use crate::target::{StaticKeys, Target, UsageError};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
-pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Target {
+/// The flags a user of this client would pass to `check`.
+pub fn args(d: &LabDescriptor, step_timeout: Duration) -> TargetArgs {
     let c = &d.client;
-    let cql_ip: IpAddr = d
+    let cql_ip = d
         .cql
         .rsplit_once(':')
-        .and_then(|(ip, _)| ip.parse().ok())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let ca_roots: Vec<CertificateDer<'static>> = c
-        .ca_file
-        .as_ref()
-        .and_then(|p| crate::outside::file::read(std::path::Path::new(p), crate::outside::file::CONFIG_CAP).ok())
-        .map(|b| CertificateDer::pem_slice_iter(&b).filter_map(Result::ok).collect())
-        .unwrap_or_default();
-    let host_region = crate::target::region_of_host(&c.host);
-    let mut notes = Vec::new();
-    if let Some(hr) = &host_region
-        && hr != &c.region
-    {
-        notes.push(crate::evidence::ConfigNote::RegionMismatch {
-            signing: c.region.clone(),
-            endpoint: hr.clone(),
-        });
-    }
-    if !c.tls {
-        notes.push(crate::evidence::ConfigNote::TlsDisabled);
-    }
-    let auth = match c.auth {
-        LabAuth::Password => AuthMode::Password,
-        LabAuth::Sigv4 => AuthMode::SigV4,
-    };
-    if let (AuthMode::Password, Some(p)) = (auth, &c.password)
-        && (p.trim() != p || p.contains('\n'))
-    {
-        notes.push(crate::evidence::ConfigNote::PasswordWhitespace {
-            leading: p.starts_with(char::is_whitespace),
-            trailing: p.ends_with(char::is_whitespace),
-            newline: p.contains('\n'),
-        });
-    }
-    if let (AuthMode::Password, Some(u)) = (auth, &c.username)
-        && !crate::target::is_service_specific_username(u)
-    {
-        notes.push(crate::evidence::ConfigNote::UsernameNotServiceSpecific { username: u.clone() });
-    }
-    Target {
-        host: c.host.clone(),
-        port: c.port,
+        .map(|(ip, _)| ip.to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    TargetArgs {
+        host: Some(c.host.clone()),
+        port: Some(c.port),
         region: Some(c.region.clone()),
-        region_source: "the lab client block".into(),
-        host_region,
-        resolve: vec![(c.host.clone(), cql_ip)],
-        ca_file: c.ca_file.as_ref().map(Into::into),
-        ca_roots,
-        tls_name: c.host.clone(),
-        tls: c.tls,
-        auth,
+        resolve: vec![format!("{}:{cql_ip}", c.host)],
+        ca_file: c.ca_file.as_ref().map(PathBuf::from),
+        tls_name: None,
+        no_tls: !c.tls,
+        auth: Some(match c.auth {
+            LabAuth::Password => AuthArg::Password,
+            LabAuth::Sigv4 => AuthArg::Sigv4,
+        }),
         username: c.username.clone(),
-        password: c.password.clone().map(Secret::new),
         keyspace: c.keyspace.clone(),
         table: c.table.clone(),
         role_arn: c.role_arn.clone(),
         profile: None,
-        cqlshrc_region: None,
-        sts_endpoint: Some(d.sts.clone()),
-        aws_endpoint: Some(d.sts.clone()),
+        sts_endpoint: None,
+        aws_endpoint_url: Some(d.sts.clone()),
         probe_writes: c.probe_writes,
-        static_credentials: c.access_key_id.clone().map(|id| StaticKeys {
-            access_key_id: id,
-            secret: Secret::new(c.secret_access_key.clone().unwrap_or_default()),
-            session_token: c.session_token.clone().map(Secret::new),
-        }),
-        isolated: true,
-        step_timeout,
+        timeout: step_timeout,
         total_timeout: step_timeout * 3,
-        notes,
-        driver_configs: c.driver_config.iter().map(Into::into).collect(),
+        cqlshrc: None,
+        driver_config: c.driver_config.iter().map(PathBuf::from).collect(),
     }
+}
+
+/// The client's environment: its password and AWS keys, and a HOME that holds no AWS
+/// or cqlsh files (the lab's directory).
+pub fn env(d: &LabDescriptor) -> HashMap<&'static str, String> {
+    let c = &d.client;
+    let mut env = HashMap::new();
+    let home = PathBuf::from(&d.ca_file)
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "/nonexistent".into());
+    env.insert("HOME", home);
+    for (k, v) in [
+        ("KEYSPACES_PASSWORD", &c.password),
+        ("AWS_ACCESS_KEY_ID", &c.access_key_id),
+        ("AWS_SECRET_ACCESS_KEY", &c.secret_access_key),
+        ("AWS_SESSION_TOKEN", &c.session_token),
+    ] {
+        if let Some(v) = v {
+            env.insert(k, v.clone());
+        }
+    }
+    env
+}
+
+/// The target `check` builds for this client, its AWS keys being the environment's.
+pub fn target(d: &LabDescriptor, step_timeout: Duration) -> Result<Target, UsageError> {
+    let env = env(d);
+    let mut t = Target::from_args(&args(d, step_timeout), &|k| env.get(k).cloned())?;
+    // The AWS SDK reads keys from the process's environment; this client's are its own.
+    t.static_credentials = env.get("AWS_ACCESS_KEY_ID").map(|id| StaticKeys {
+        access_key_id: id.clone(),
+        secret: Secret::new(env.get("AWS_SECRET_ACCESS_KEY").cloned().unwrap_or_default()),
+        session_token: env.get("AWS_SESSION_TOKEN").cloned().map(Secret::new),
+    });
+    t.isolated = true;
+    Ok(t)
+}
+
+/// The probes' I/O for this client: the host's sockets and clock, the client's
+/// environment.
+pub fn io(d: &LabDescriptor) -> crate::probe::Io {
+    let env = env(d);
+    crate::probe::Io::with_env(std::sync::Arc::new(move |k: &str| env.get(k).cloned()))
+}
+
+/// One run of `check` against a scenario of the embedded lab, as its client would run
+/// it: the lab starts (its files in `dir`), the target is built from the client's flags
+/// and environment, the probes run within the total timeout, the lab stops. The one
+/// path of `demo`, `train` and the demo text report.
+pub async fn check_scenario(
+    scenario: &str,
+    dir: &std::path::Path,
+    step_timeout: Duration,
+    tx: Option<tokio::sync::mpsc::UnboundedSender<crate::probe::Event>>,
+) -> Result<crate::evidence::Evidence, String> {
+    let running = super::start(super::LabOptions {
+        scenario: scenario.to_string(),
+        dir: dir.to_path_buf(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        allow_non_loopback: false,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let target = target(&running.descriptor, step_timeout).map_err(|e| e.to_string())?;
+    let ev = crate::probe::run_within_total(&target, &io(&running.descriptor), tx).await;
+    drop(running);
+    Ok(ev)
 }

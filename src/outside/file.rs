@@ -63,6 +63,25 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, Refused> {
     read(path, cap).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// Bounded reads of files a user or the environment names: `read` for the host's
+/// files, a fake in tests.
+pub trait Files: Send + Sync {
+    fn read(&self, path: &Path, cap: u64) -> Result<Vec<u8>, Refused>;
+
+    fn read_text(&self, path: &Path, cap: u64) -> Result<String, Refused> {
+        self.read(path, cap).map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+}
+
+/// The host's file system, through `read`.
+pub struct HostFiles;
+
+impl Files for HostFiles {
+    fn read(&self, path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
+        read(path, cap)
+    }
+}
+
 /// Whether `path` is a regular file of UTF-8 text within `cap` bytes; why not in words.
 pub fn readable_text(path: &Path, cap: u64) -> Result<(), String> {
     let bytes = read(path, cap).map_err(|e| e.to_string())?;

@@ -3,5 +3,8 @@
 //! length capped), and values made safe to paste into a shell or a SQL literal. Owns no
 //! knowledge of Keyspaces; probes, config readers, reports and `explain` call it.
 pub mod file;
+
+/// Environment variables, by name: the process's, or a test's.
+pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
 pub mod shell;
 pub mod text;

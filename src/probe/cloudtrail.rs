@@ -68,16 +68,14 @@ pub async fn probe(
     conf: &aws_types::SdkConfig,
     keys: &SigningKeys,
     principal_arn: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> CloudTrailReport {
     let mut report = CloudTrailReport {
         principal_arn: principal_arn.into(),
         looked_back_hours: LOOK_BACK_HOURS,
         events: vec![],
         unavailable: None,
-        lake_query: lake_query(
-            principal_arn,
-            chrono::Utc::now() - chrono::Duration::hours(i64::from(LOOK_BACK_HOURS)),
-        ),
+        lake_query: lake_query(principal_arn, now - chrono::Duration::hours(i64::from(LOOK_BACK_HOURS))),
     };
     let attribute = match LookupAttribute::builder()
         .attribute_key(LookupAttributeKey::EventSource)
@@ -90,13 +88,12 @@ pub async fn probe(
             return report;
         }
     };
-    let now = std::time::SystemTime::now();
-    let since = now - std::time::Duration::from_secs(u64::from(LOOK_BACK_HOURS) * 3600);
+    let since = now - chrono::Duration::hours(i64::from(LOOK_BACK_HOURS));
     let call = client(target, conf, keys)
         .lookup_events()
         .lookup_attributes(attribute)
-        .start_time(aws_smithy_types::DateTime::from(since))
-        .end_time(aws_smithy_types::DateTime::from(now))
+        .start_time(aws_smithy_types::DateTime::from_secs(since.timestamp()))
+        .end_time(aws_smithy_types::DateTime::from_secs(now.timestamp()))
         .max_results(50)
         .send();
     match tokio::time::timeout(target.step_timeout, call).await {

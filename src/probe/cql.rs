@@ -212,7 +212,7 @@ pub async fn probe(
         let roots = session_roots(target, io);
         let (_, d) = tokio::join!(
             queries(&mut run, &mut conn),
-            super::driver::check(target, &roots, addr, &creds)
+            super::driver::check(target, io, &roots, addr, &creds)
         );
         run.report.driver = Some(d);
     }
@@ -366,7 +366,7 @@ async fn connect_and_auth(
             return None;
         }
     }
-    let auth = authenticate(&mut conn, creds).await;
+    let auth = authenticate(&mut conn, creds, io.clock.now()).await;
     let ok = auth.ok;
     report.auth = Some(AuthResult {
         duration_ms: start.elapsed().as_millis() as u64,
@@ -421,7 +421,8 @@ fn finish(answer: Result<Answer, Failure>) -> AuthResult {
     }
 }
 
-async fn authenticate(conn: &mut Conn, creds: CqlCredentials) -> AuthResult {
+/// The SASL exchange; a SigV4 signature is dated `now` (the probes' clock).
+async fn authenticate(conn: &mut Conn, creds: CqlCredentials, now: chrono::DateTime<chrono::Utc>) -> AuthResult {
     match creds {
         CqlCredentials::Missing(kind, why) => auth_failure(kind, why),
         CqlCredentials::Password { username, password } => {
@@ -461,7 +462,7 @@ async fn authenticate(conn: &mut Conn, creds: CqlCredentials) -> AuthResult {
                 session_token.as_ref().map(|s| s.expose()),
                 &region,
                 &nonce,
-                chrono::Utc::now(),
+                now,
             );
             finish(send_token(conn, resp.as_bytes()).await)
         }

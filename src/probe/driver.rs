@@ -49,6 +49,8 @@ pub struct KeyspacesSigV4 {
     pub secret: Secret,
     pub session_token: Option<Secret>,
     pub region: String,
+    /// The probes' clock: the signature's time.
+    pub clock: std::sync::Arc<dyn super::io::Clock>,
 }
 
 struct SigV4Session {
@@ -56,6 +58,7 @@ struct SigV4Session {
     secret: Secret,
     session_token: Option<Secret>,
     region: String,
+    clock: std::sync::Arc<dyn super::io::Clock>,
 }
 
 #[async_trait]
@@ -71,6 +74,7 @@ impl AuthenticatorProvider for KeyspacesSigV4 {
                 secret: self.secret.clone(),
                 session_token: self.session_token.clone(),
                 region: self.region.clone(),
+                clock: self.clock.clone(),
             }),
         ))
     }
@@ -87,7 +91,7 @@ impl AuthenticatorSession for SigV4Session {
                 self.session_token.as_ref().map(|s| s.expose()),
                 &self.region,
                 &nonce,
-                chrono::Utc::now(),
+                self.clock.now(),
             )
             .into_bytes(),
         ))
@@ -100,6 +104,7 @@ impl AuthenticatorSession for SigV4Session {
 
 pub async fn check(
     target: &Target,
+    io: &super::Io,
     roots: &[rustls_pki_types::CertificateDer<'static>],
     addr: SocketAddr,
     creds: &CqlCredentials,
@@ -137,6 +142,7 @@ pub async fn check(
             secret: secret.clone(),
             session_token: session_token.clone(),
             region: region.clone(),
+            clock: io.clock.clone(),
         })),
         CqlCredentials::Missing(_, why) => return done(false, why.clone()),
     };

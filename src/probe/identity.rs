@@ -41,9 +41,15 @@ impl SigningKeys {
 /// The `Date` header STS sent, and when it arrived here.
 type Seen = Option<(String, chrono::DateTime<chrono::Utc>)>;
 
-/// Records the `Date` header of STS's answers.
-#[derive(Debug, Clone, Default)]
-struct DateCapture(Arc<Mutex<Seen>>);
+/// Records the `Date` header of STS's answers, and when they arrived by the probes' clock.
+#[derive(Clone)]
+struct DateCapture(Arc<Mutex<Seen>>, Arc<dyn super::io::Clock>);
+
+impl std::fmt::Debug for DateCapture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DateCapture")
+    }
+}
 
 impl Intercept for DateCapture {
     fn name(&self) -> &'static str {
@@ -57,7 +63,7 @@ impl Intercept for DateCapture {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(d) = ctx.response().headers().get("date") {
-            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((d.to_string(), chrono::Utc::now()));
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((d.to_string(), self.1.now()));
         }
         Ok(())
     }
@@ -208,9 +214,10 @@ async fn profile_region(target: &Target) -> Option<String> {
 /// The SDK's HTTPS client, trusting the system roots already read by the probes (instead
 /// of reading the store again per client). Certificates rustls cannot use as anchors are
 /// left out, as rustls' own native-roots loading does.
-pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> aws_types::SdkConfig {
+pub async fn load_config(target: &Target, io: &super::Io, roots: &[CertificateDer<'static>]) -> aws_types::SdkConfig {
+    let http = io.aws_http.clone().unwrap_or_else(|| super::aws_http::client(roots));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(super::aws_http::client(roots))
+        .http_client(http)
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
@@ -248,6 +255,7 @@ pub async fn load_config(target: &Target, roots: &[CertificateDer<'static>]) -> 
 pub async fn probe(
     target: &Target,
     conf: &aws_types::SdkConfig,
+    io: &super::Io,
     env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
     early: Option<tokio::sync::oneshot::Sender<Option<SigningKeys>>>,
 ) -> (IdentityReport, Option<SigningKeys>) {
@@ -329,13 +337,13 @@ pub async fn probe(
         hand_over(keys.clone());
     }
 
-    let dates = DateCapture::default();
+    let dates = DateCapture(Arc::default(), io.clock.clone());
     let mut sts_conf = aws_sdk_sts::config::Builder::from(conf).interceptor(dates.clone());
     if let Some(u) = &target.sts_endpoint {
         sts_conf = sts_conf.endpoint_url(u);
     }
     let sts = aws_sdk_sts::Client::from_conf(sts_conf.build());
-    let sent = chrono::Utc::now();
+    let sent = io.clock.now();
     match sts.get_caller_identity().send().await {
         Ok(o) if o.arn().is_none_or(str::is_empty) => {
             report.sts_error = Some(AwsError {

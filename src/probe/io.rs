@@ -1,7 +1,9 @@
 //! The one injectable place where outside I/O enters the probes: name resolution,
-//! TCP dialling, the clock and the system trust store. Real implementations here;
-//! tests swap in fakes. AWS APIs enter through endpoint URLs on the `Target`.
+//! TCP dialling, the clock, the environment, file reads, the system trust store and
+//! the HTTP client of every AWS call (STS, IAM, CloudTrail, credential endpoints).
+//! Real implementations here; tests swap in fakes. Knows nothing of what is probed.
 use async_trait::async_trait;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use rustls_pki_types::CertificateDer;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,18 +32,29 @@ pub trait SystemRoots: Send + Sync {
     fn load(&self) -> (Vec<CertificateDer<'static>>, String);
 }
 
+pub use crate::outside::Env;
+pub use crate::outside::file::Files;
+
 #[derive(Clone)]
 pub struct Io {
     pub resolver: Arc<dyn Resolver>,
     pub dialer: Arc<dyn Dialer>,
     pub clock: Arc<dyn Clock>,
     pub system_roots: Arc<dyn SystemRoots>,
+    pub env: Arc<Env>,
+    pub files: Arc<dyn Files>,
+    /// The HTTP client of the AWS calls; `None` builds the real one, trusting the
+    /// roots the probes read and capping every body.
+    pub aws_http: Option<SharedHttpClient>,
 }
 
 struct SystemResolver;
 struct TcpDialer;
 struct SystemClock;
-struct NativeRoots;
+struct NativeRoots {
+    env: Arc<Env>,
+    files: Arc<dyn Files>,
+}
 
 #[async_trait]
 impl Resolver for SystemResolver {
@@ -73,10 +86,10 @@ impl SystemRoots for NativeRoots {
             .get_or_init(|| {
                 // SSL_CERT_FILE replaces the store; it is read here with the bounded
                 // reader, so a device or FIFO named there cannot hang or flood the run.
-                if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
+                if let Some(f) = (self.env)("SSL_CERT_FILE") {
                     let path = std::path::PathBuf::from(&f);
                     let shown = crate::outside::text::clean(&path.display().to_string());
-                    return match crate::outside::file::read(&path, crate::outside::file::CONFIG_CAP) {
+                    return match self.files.read(&path, crate::outside::file::CONFIG_CAP) {
                         Ok(bytes) => {
                             use rustls_pki_types::pem::PemObject;
                             let certs: Vec<CertificateDer<'static>> =
@@ -103,12 +116,25 @@ impl Io {
             .unwrap_or_else(|e| (vec![], format!("the operating system's store (not read: {e})")))
     }
 
+    /// The host's own resolver, sockets, clock, environment, files and trust store.
     pub fn real() -> Io {
+        Io::with_env(Arc::new(|k: &str| std::env::var(k).ok()))
+    }
+
+    /// The real I/O with this environment instead of the process's.
+    pub fn with_env(env: Arc<Env>) -> Io {
+        let files: Arc<dyn Files> = Arc::new(crate::outside::file::HostFiles);
         Io {
             resolver: Arc::new(SystemResolver),
             dialer: Arc::new(TcpDialer),
             clock: Arc::new(SystemClock),
-            system_roots: Arc::new(NativeRoots),
+            system_roots: Arc::new(NativeRoots {
+                env: env.clone(),
+                files: files.clone(),
+            }),
+            env,
+            files,
+            aws_http: None,
         }
     }
 }

@@ -78,15 +78,15 @@ impl Recorder<'_> {
     }
 }
 
-/// Environment variables, read through one function so tests can inject them.
-pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
+pub use io::Env;
 
+/// The process's environment, for building a `Target` the way `check` does.
 pub fn real_env(k: &str) -> Option<String> {
     std::env::var(k).ok()
 }
 
 /// Runs every probe for `target` and returns what they saw.
-pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender<Event>>) -> Evidence {
+pub async fn run(target: &Target, io: &Io, tx: Option<UnboundedSender<Event>>) -> Evidence {
     let mut ev = Evidence {
         target: target.summary(),
         config: target.notes.clone(),
@@ -111,15 +111,15 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
     let (target_owned, io_owned, tx_owned) = (target.clone(), io.clone(), tx.clone());
     let env_snapshot: std::collections::HashMap<&'static str, String> = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .into_iter()
-        .filter_map(|k| env(k).map(|v| (k, v)))
+        .filter_map(|k| (io.env)(k).map(|v| (k, v)))
         .collect();
     let identity_task = tokio::spawn(async move {
         let (target, io, tx) = (&target_owned, &io_owned, &tx_owned);
         let env = move |k: &str| env_snapshot.get(k).cloned();
         let start = Instant::now();
         let (roots, _) = io.roots().await;
-        let conf = identity::load_config(target, &roots).await;
-        let (mut report, keys) = identity::probe(target, &conf, &env, Some(keys_tx)).await;
+        let conf = identity::load_config(target, io, &roots).await;
+        let (mut report, keys) = identity::probe(target, &conf, io, &env, Some(keys_tx)).await;
         let principal = report
             .assume_role
             .as_ref()
@@ -129,7 +129,7 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
             let (p, ssc, trail) = tokio::join!(
                 policies::probe(target, &conf, k, &arn),
                 policies::service_credentials(target, &conf, k, &arn),
-                cloudtrail::probe(target, &conf, k, &arn)
+                cloudtrail::probe(target, &conf, k, &arn, io.clock.now())
             );
             report.policies = Some(p);
             report.service_credentials = ssc;
@@ -273,7 +273,12 @@ pub async fn run(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender
         rec.push(name, ms, status, evidence);
     }
     rec.records.push(id_record);
-    ev.driver_configs = driver_configs(target, tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default()).await;
+    ev.driver_configs = driver_configs(
+        target,
+        io,
+        tls.as_ref().map(|t| t.chain_der.clone()).unwrap_or_default(),
+    )
+    .await;
     ev.dns = dns;
     ev.tcp = tcp;
     ev.tls = tls;
@@ -324,9 +329,9 @@ fn identity_record(target: &Target, r: &crate::evidence::IdentityReport) -> (Pro
 /// Runs every probe within the target's total timeout. When the timeout ends the run
 /// first, the evidence is what the steps reported so far: the unfinished steps are
 /// marked as cut, `cut` names them, and the report is still made from it.
-pub async fn run_within_total(target: &Target, io: &Io, env: &Env, tx: Option<UnboundedSender<Event>>) -> Evidence {
+pub async fn run_within_total(target: &Target, io: &Io, tx: Option<UnboundedSender<Event>>) -> Evidence {
     let (itx, mut irx) = tokio::sync::mpsc::unbounded_channel();
-    let run = run(target, io, env, Some(itx));
+    let run = run(target, io, Some(itx));
     tokio::pin!(run);
     let deadline = tokio::time::sleep(target.total_timeout);
     tokio::pin!(deadline);
@@ -416,14 +421,18 @@ impl Seen {
 /// its key derivation) and within the step timeout.
 async fn driver_configs(
     target: &Target,
+    io: &Io,
     chain: Vec<rustls_pki_types::CertificateDer<'static>>,
 ) -> Vec<crate::evidence::DriverConfigReport> {
     if target.driver_configs.is_empty() {
         return vec![];
     }
     let t = target.clone();
+    let (files, env) = (io.files.clone(), io.env.clone());
     let work = tokio::task::spawn_blocking(move || {
         let expect = crate::driver_config::Expect {
+            files: files.as_ref(),
+            env: env.as_ref(),
             host: &t.host,
             port: t.port,
             region: t.host_region.as_deref().or(t.region.as_deref()),

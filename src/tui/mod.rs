@@ -25,42 +25,42 @@ pub enum Source {
     Demo {
         scenarios: Vec<String>,
         index: usize,
-        lab: Option<Box<lab::RunningLab>>,
         /// The lab's files: a fresh private directory (mode 0700), removed on exit.
         dir: Option<tempfile::TempDir>,
     },
 }
 
 impl Source {
-    async fn target(&mut self) -> Result<Target, String> {
+    /// Starts a run as a task of its own: in demo, the lab's start is part of it, so
+    /// the loop never awaits it. The task's result says why a run could not start.
+    fn spawn(&mut self, tx: UnboundedSender<Event>) -> JoinHandle<Result<(), String>> {
         match self {
-            Source::Fixed(t) => Ok((**t).clone()),
+            Source::Fixed(t) => {
+                let target = (**t).clone();
+                tokio::spawn(async move {
+                    let _ = probe::run_within_total(&target, &Io::real(), Some(tx)).await;
+                    Ok(())
+                })
+            }
             Source::Demo {
-                scenarios,
-                index,
-                lab,
-                dir,
+                scenarios, index, dir, ..
             } => {
-                *lab = None;
                 let name = scenarios.get(*index).cloned().unwrap_or_else(|| "healthy".into());
                 if dir.is_none() {
-                    *dir = Some(
-                        crate::outside::file::private_temp_dir("keyspaces-doctor-demo-")
-                            .map_err(|e| format!("cannot create a private directory for the lab: {e}"))?,
-                    );
+                    match crate::outside::file::private_temp_dir("keyspaces-doctor-demo-") {
+                        Ok(d) => *dir = Some(d),
+                        Err(e) => {
+                            let why = format!("cannot create a private directory for the lab: {e}");
+                            return tokio::spawn(async move { Err(why) });
+                        }
+                    }
                 }
                 let path = dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
-                let running = lab::start(lab::LabOptions {
-                    scenario: name,
-                    dir: path,
-                    listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-                    allow_non_loopback: false,
+                tokio::spawn(async move {
+                    lab::client::check_scenario(&name, &path, Duration::from_secs(5), Some(tx))
+                        .await
+                        .map(|_| ())
                 })
-                .await
-                .map_err(|e| e.to_string())?;
-                let t = lab::client::target(&running.descriptor, Duration::from_secs(5));
-                *lab = Some(Box::new(running));
-                Ok(t)
             }
         }
     }
@@ -73,11 +73,21 @@ impl Source {
     }
 }
 
-fn spawn_run(target: Target, tx: UnboundedSender<Event>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let io = Io::real();
-        let _ = probe::run_within_total(&target, &io, &probe::real_env, Some(tx)).await;
-    })
+/// A run that ended: its last events applied, and why it could not start, if so.
+fn finished(
+    app: &mut App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    result: Option<Result<Result<(), String>, tokio::task::JoinError>>,
+) {
+    while let Ok(e) = rx.try_recv() {
+        app.apply(e);
+    }
+    app.finish_run();
+    match result {
+        Some(Ok(Err(why))) => app.message = Some(format!("could not start: {why}")),
+        Some(Err(e)) if !e.is_cancelled() => app.message = Some(format!("the run ended abnormally: {e}")),
+        _ => {}
+    }
 }
 
 /// The report `e` exports: Markdown of the current evidence (it holds no secret).
@@ -188,7 +198,7 @@ async fn event_loop(
     };
     let mut key_at: Option<std::time::Instant> = None;
     app.start_run();
-    // The first frame comes before any I/O (the demo's lab starts after it).
+    // The first frame comes before any I/O (the demo's lab starts in the run's task).
     terminal.draw(|f| view::draw(f, &mut app))?;
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -198,20 +208,11 @@ async fn event_loop(
         "first_frame_unix_us {unix} since_main_us {}",
         PROCESS_START.get().map(|t| t.elapsed().as_micros()).unwrap_or(0)
     ));
-    let mut job: Option<JoinHandle<()>> = match source.target().await {
-        Ok(t) => Some(spawn_run(t, tx.clone())),
-        Err(e) => {
-            app.finish_run();
-            app.message = Some(format!("could not start: {e}"));
-            None
-        }
-    };
+    let mut job: Option<JoinHandle<Result<(), String>>> = Some(source.spawn(tx.clone()));
     loop {
         if app.running && job.as_ref().is_none_or(|j| j.is_finished()) {
-            while let Ok(e) = rx.try_recv() {
-                app.apply(e);
-            }
-            app.finish_run();
+            let result = job.take().and_then(futures::FutureExt::now_or_never);
+            finished(&mut app, &mut rx, result);
         }
         terminal.draw(|f| view::draw(f, &mut app))?;
         if let Some(k) = key_at.take() {
@@ -244,13 +245,7 @@ async fn event_loop(
                                 }
                                 app.start_run();
                                 app.message = None;
-                                match source.target().await {
-                                    Ok(t) => job = Some(spawn_run(t, tx.clone())),
-                                    Err(e) => {
-                                        app.finish_run();
-                                        app.message = Some(format!("could not start: {e}"));
-                                    }
-                                }
+                                job = Some(source.spawn(tx.clone()));
                             }
                             Action::Export => app.message = Some(export(&app)),
                             Action::Copy => app.message = Some(copy(&app)),
@@ -269,9 +264,9 @@ async fn event_loop(
                 Some(Err(_)) | None => app.quit = true,
             },
             Some(e) = rx.recv() => app.apply(e),
-            _ = async { if let Some(j) = job.as_mut() { let _ = j.await; } }, if running => {
-                while let Ok(e) = rx.try_recv() { app.apply(e); }
-                app.finish_run();
+            r = async { match job.as_mut() { Some(j) => Some(j.await), None => None } }, if running => {
+                job = None;
+                finished(&mut app, &mut rx, r);
             }
             _ = tokio::time::sleep(tick) => { app.spinner = app.spinner.wrapping_add(1); }
             n = signals.next() => {
