@@ -2,7 +2,7 @@
 //! TLS on every node address, the HelenusAuthenticator handshake, IAM-style denials,
 //! system tables, and an STS endpoint, all configured by one scenario file.
 //! The product's probes never import this module.
-pub mod aws_endpoint;
+pub mod aws;
 pub mod client;
 pub mod cql_server;
 pub mod driver_files;
@@ -221,7 +221,7 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         addr: opts.listen,
         source,
     })?;
-    tasks.push(tokio::spawn(aws_endpoint::serve(
+    tasks.push(tokio::spawn(aws::serve(
         sts_listener,
         world.clone(),
         scenario.server.misbehave,

@@ -1,205 +1,16 @@
-//! The lab's CQL endpoint: TLS on every node address, the HelenusAuthenticator
-//! handshake (PLAIN and SigV4), per-statement IAM authorization, and statement
-//! execution over the store. Owns connections; the IAM world and the data are shared.
-use super::scenario::Misbehavior;
-use super::statement::{self, Condition, Selection, Statement, Term};
-use super::store::{Rows, Store, SystemView};
-use super::world::{ACCOUNT, Identity, REGION, World};
-use crate::cql::frame::{self, BodyReader, BodyWriter, Consistency, Frame, FrameError, Opcode, encode_frame};
+//! Statements on the lab's CQL endpoint: QUERY, PREPARE, EXECUTE and BATCH read,
+//! consistency checked as Keyspaces checks it, each statement authorized by IAM on its
+//! exact resource in the request's context, then run over the store.
+
+use super::{Connection, Reply, code, error, void};
+use crate::cql::frame::{BodyReader, BodyWriter, Consistency, FrameError, Opcode};
 use crate::cql::value::{CqlType, Value};
 use crate::iam::ResourceArn;
 use crate::iam::arn::action_for_statement;
-use crate::sigv4;
-use rand::Rng;
+use crate::lab::statement::{self, Condition, Selection, Statement, Term};
+use crate::lab::store::{Rows, SystemView};
+use crate::lab::world::{ACCOUNT, REGION};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-
-pub const AUTHENTICATOR: &str = "com.amazon.helenus.auth.HelenusAuthenticator";
-/// Requests larger than this are refused (drivers send far less).
-const MAX_REQUEST: usize = 1 << 20;
-
-pub mod code {
-    pub const SERVER: i32 = 0x0000;
-    pub const PROTOCOL: i32 = 0x000A;
-    pub const BAD_CREDENTIALS: i32 = 0x0100;
-    pub const SYNTAX: i32 = 0x2000;
-    pub const UNAUTHORIZED: i32 = 0x2100;
-    pub const INVALID: i32 = 0x2200;
-    pub const UNPREPARED: i32 = 0x2500;
-}
-
-/// Everything the connections share.
-pub struct CqlShared {
-    pub misbehave: Option<Misbehavior>,
-    pub world: Arc<World>,
-    pub store: Store,
-    pub nodes: Vec<IpAddr>,
-    prepared: Mutex<HashMap<Vec<u8>, String>>,
-}
-
-impl CqlShared {
-    pub fn new(world: Arc<World>, store: Store, nodes: Vec<IpAddr>) -> Self {
-        CqlShared {
-            misbehave: None,
-            world,
-            store,
-            nodes,
-            prepared: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-/// Accepts connections until the task is dropped.
-pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<CqlShared>) {
-    loop {
-        let Ok((tcp, peer)) = listener.accept().await else {
-            continue;
-        };
-        // Responses go out in several writes; without this each waits for a delayed ACK.
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let local = tcp.local_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
-            if let Err(e) = handle(tcp, acceptor, shared, local, peer.ip()).await {
-                tracing::debug!(%peer, "lab connection ended: {e}");
-            }
-        });
-    }
-}
-
-/// Accepts TCP and never sends a byte (a port that is not Keyspaces').
-pub async fn serve_silent(listener: TcpListener) {
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
-        };
-        tokio::spawn(hold_silently(tcp));
-    }
-}
-
-/// Reads and discards until the peer closes (at most ten minutes); never answers.
-async fn hold_silently<S: AsyncRead + Unpin>(mut s: S) {
-    use tokio::io::AsyncReadExt;
-    let mut sink = [0u8; 1024];
-    let _ = tokio::time::timeout(Duration::from_secs(600), async {
-        while let Ok(n) = s.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
-}
-
-async fn handle(
-    tcp: TcpStream,
-    acceptor: TlsAcceptor,
-    shared: Arc<CqlShared>,
-    local: IpAddr,
-    peer: IpAddr,
-) -> Result<(), FrameError> {
-    // Like Keyspaces: anything but a TLS handshake on this port gets no answer at all.
-    let mut first = [0u8; 1];
-    let n = tokio::time::timeout(Duration::from_secs(600), tcp.peek(&mut first))
-        .await
-        .map_err(|_| FrameError::Closed)??;
-    if n == 0 {
-        return Ok(());
-    }
-    if first[0] != 0x16 {
-        hold_silently(tcp).await;
-        return Ok(());
-    }
-    if shared.misbehave == Some(Misbehavior::CloseMidHandshake) {
-        let mut hello = [0u8; 64];
-        use tokio::io::AsyncReadExt;
-        let mut tcp = tcp;
-        let _ = tcp.read(&mut hello).await;
-        return Ok(());
-    }
-    let tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
-        .await
-        .map_err(|_| FrameError::Closed)??;
-    let mut tls = tls;
-    match shared.misbehave {
-        Some(Misbehavior::GarbageAfterHandshake) => {
-            let junk: Vec<u8> = (0..64).map(|_| rand::random::<u8>() | 0x40).collect();
-            tls.write_all(&junk).await?;
-            tls.flush().await?;
-            hold_silently(tls).await;
-            Ok(())
-        }
-        Some(Misbehavior::HugeFrame) => {
-            let _ = frame::read_frame(&mut tls, MAX_REQUEST).await;
-            let mut header = encode_frame(frame::RESPONSE_FLAG | frame::PROTOCOL_V4, 0, 0, Opcode::Supported, &[]);
-            header[5..9].copy_from_slice(&0x7fff_fff0i32.to_be_bytes());
-            tls.write_all(&header).await?;
-            tls.flush().await?;
-            hold_silently(tls).await;
-            Ok(())
-        }
-        Some(Misbehavior::SilentAfterHandshake) => {
-            hold_silently(tls).await;
-            Ok(())
-        }
-        Some(Misbehavior::Drip) => {
-            let f = frame::read_frame(&mut tls, MAX_REQUEST).await?;
-            let mut w = BodyWriter::new();
-            w.string_multimap(&[("CQL_VERSION", &["3.4.4"]), ("COMPRESSION", &[])]);
-            let bytes = encode_frame(
-                frame::RESPONSE_FLAG | frame::PROTOCOL_V4,
-                0,
-                f.stream,
-                Opcode::Supported,
-                &w.buf,
-            );
-            for b in bytes {
-                tls.write_all(&[b]).await?;
-                tls.flush().await?;
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Ok(())
-        }
-        _ => Connection::new(shared, local, peer).run(tls).await,
-    }
-}
-
-enum Sasl {
-    Start,
-    AwaitSignature(String),
-}
-
-struct Connection {
-    shared: Arc<CqlShared>,
-    local: IpAddr,
-    /// The client's address, for the IAM request context.
-    peer: IpAddr,
-    identity: Option<Identity>,
-    sasl: Sasl,
-    keyspace: Option<String>,
-}
-
-/// A response body with its opcode.
-type Reply = (Opcode, Vec<u8>);
-
-fn error(code: i32, message: &str) -> Reply {
-    let mut w = BodyWriter::new();
-    w.int(code).string(message);
-    (Opcode::Error, w.into_inner())
-}
-
-fn void() -> Reply {
-    let mut w = BodyWriter::new();
-    w.int(1);
-    (Opcode::Result, w.into_inner())
-}
 
 /// Bound values of one request, as sent.
 struct Params {
@@ -244,165 +55,14 @@ fn read_params(r: &mut BodyReader<'_>) -> Result<Params, FrameError> {
 }
 
 impl Connection {
-    fn new(shared: Arc<CqlShared>, local: IpAddr, peer: IpAddr) -> Self {
-        Connection {
-            shared,
-            local,
-            peer,
-            identity: None,
-            sasl: Sasl::Start,
-            keyspace: None,
-        }
-    }
-
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(mut self, mut stream: S) -> Result<(), FrameError> {
-        loop {
-            let f = match frame::read_frame(&mut stream, MAX_REQUEST).await {
-                Ok(f) => f,
-                Err(FrameError::TooLarge { claimed, limit }) => {
-                    let (op, body) = error(
-                        code::PROTOCOL,
-                        &format!("Request is too big: length {claimed} exceeds maximum allowed length {limit}."),
-                    );
-                    stream.write_all(&encode_frame(0x84, 0, 0, op, &body)).await?;
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
-            if f.version != frame::PROTOCOL_V4 {
-                let (op, body) = error(
-                    code::PROTOCOL,
-                    &format!(
-                        "Invalid or unsupported protocol version ({}); supported versions are (3/v3, 4/v4, 5/v5-beta)",
-                        f.version
-                    ),
-                );
-                stream
-                    .write_all(&encode_frame(
-                        frame::RESPONSE_FLAG | frame::PROTOCOL_V4,
-                        0,
-                        f.stream,
-                        op,
-                        &body,
-                    ))
-                    .await?;
-                stream.flush().await?;
-                return Ok(());
-            }
-            let (op, body) = self.respond(&f);
-            stream
-                .write_all(&encode_frame(
-                    frame::RESPONSE_FLAG | frame::PROTOCOL_V4,
-                    0,
-                    f.stream,
-                    op,
-                    &body,
-                ))
-                .await?;
-            stream.flush().await?;
-        }
-    }
-
-    fn respond(&mut self, f: &Frame) -> Reply {
-        let result = match f.opcode() {
-            Some(Opcode::Options) => {
-                let mut w = BodyWriter::new();
-                w.string_multimap(&[("CQL_VERSION", &["3.4.4"]), ("COMPRESSION", &[])]);
-                Ok((Opcode::Supported, w.into_inner()))
-            }
-            Some(Opcode::Startup) => {
-                let mut w = BodyWriter::new();
-                w.string(AUTHENTICATOR);
-                Ok((Opcode::Authenticate, w.into_inner()))
-            }
-            Some(Opcode::AuthResponse) => self.auth_response(&f.body),
-            Some(op) if self.identity.is_none() => Ok(error(
-                code::PROTOCOL,
-                &format!("Unexpected message {}, expecting STARTUP or AUTH_RESPONSE", op.name()),
-            )),
-            Some(Opcode::Register) => Ok((Opcode::Ready, vec![])),
-            Some(Opcode::Query) => self.query(&f.body),
-            Some(Opcode::Prepare) => self.prepare(&f.body),
-            Some(Opcode::Execute) => self.execute(&f.body),
-            Some(Opcode::Batch) => self.batch(&f.body),
-            _ => Ok(error(code::PROTOCOL, &format!("Unknown opcode {}", f.opcode))),
-        };
-        result.unwrap_or_else(|e| error(code::PROTOCOL, &format!("Invalid message: {e}")))
-    }
-
-    fn admit(&mut self, identity: Identity) -> Reply {
-        if !identity.has_any_keyspaces_permission() {
-            return error(
-                code::UNAUTHORIZED,
-                &format!("User {} has no permissions.", identity.arn),
-            );
-        }
-        self.identity = Some(identity);
-        let mut w = BodyWriter::new();
-        w.bytes(None);
-        (Opcode::AuthSuccess, w.into_inner())
-    }
-
-    fn auth_response(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
-        let token = BodyReader::new(body).bytes()?.unwrap_or(&[]);
-        let world = self.shared.world.clone();
-        match std::mem::replace(&mut self.sasl, Sasl::Start) {
-            Sasl::Start if token == sigv4::INITIAL_RESPONSE => {
-                let nonce: String = {
-                    let mut rng = rand::rng();
-                    (0..16).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
-                };
-                let challenge = match self.shared.misbehave {
-                    Some(Misbehavior::ChallengeWithoutNonce) => "realm=keyspaces".to_string(),
-                    Some(Misbehavior::ChallengeShortNonce) => "nonce=abc123".to_string(),
-                    _ => format!("nonce={nonce}"),
-                };
-                let mut w = BodyWriter::new();
-                w.bytes(Some(challenge.as_bytes()));
-                self.sasl = Sasl::AwaitSignature(nonce);
-                Ok((Opcode::AuthChallenge, w.into_inner()))
-            }
-            Sasl::Start => {
-                let parts: Vec<&[u8]> = token.split(|b| *b == 0).collect();
-                let (user, pass) = match parts.as_slice() {
-                    [_, u, p] => (
-                        String::from_utf8_lossy(u).to_string(),
-                        String::from_utf8_lossy(p).to_string(),
-                    ),
-                    _ => (String::new(), String::new()),
-                };
-                match world.check_password(&user, &pass) {
-                    Some(id) => Ok(self.admit(id)),
-                    None => Ok(error(
-                        code::BAD_CREDENTIALS,
-                        &format!("Provided username {user} and/or password are incorrect"),
-                    )),
-                }
-            }
-            Sasl::AwaitSignature(nonce) => {
-                let invalid = || error(code::BAD_CREDENTIALS, "Authentication failure: Invalid signature");
-                let Some(resp) = sigv4::parse_response(token) else {
-                    return Ok(invalid());
-                };
-                let Ok((secret, identity)) = world.resolve_key(&resp.access_key, resp.session_token.as_deref()) else {
-                    return Ok(invalid());
-                };
-                match sigv4::verify(&resp, &secret, REGION, &nonce, world.now()) {
-                    Ok(()) => Ok(self.admit(identity)),
-                    Err(_) => Ok(invalid()),
-                }
-            }
-        }
-    }
-
-    fn query(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
+    pub(super) fn query(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
         let mut r = BodyReader::new(body);
         let cql = r.long_string()?;
         let params = read_params(&mut r)?;
         Ok(self.run_statement(&cql, &params))
     }
 
-    fn prepare(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
+    pub(super) fn prepare(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
         let cql = BodyReader::new(body).long_string()?;
         let st = match statement::parse(&cql) {
             Ok(s) => s,
@@ -456,7 +116,7 @@ impl Connection {
         Ok((Opcode::Result, w.into_inner()))
     }
 
-    fn execute(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
+    pub(super) fn execute(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
         let mut r = BodyReader::new(body);
         let id = r.short_bytes()?.to_vec();
         let params = read_params(&mut r)?;
@@ -479,7 +139,7 @@ impl Connection {
         }
     }
 
-    fn batch(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
+    pub(super) fn batch(&mut self, body: &[u8]) -> Result<Reply, FrameError> {
         let mut r = BodyReader::new(body);
         let _kind = r.byte()?;
         let n = r.short()?;
@@ -547,7 +207,7 @@ impl Connection {
     }
 
     fn rows_of(&self, ks: &str, table: &str) -> Option<Rows> {
-        if super::system_tables::is_system(ks) {
+        if crate::lab::system_tables::is_system(ks) {
             self.shared.store.system_rows(ks, table, &self.view())
         } else {
             self.shared.store.user_rows(ks, table)
@@ -564,7 +224,7 @@ impl Connection {
             Err(e) => return error(code::SYNTAX, &e),
         };
         if let Statement::Use(ks) = &st {
-            if !super::system_tables::is_system(ks) && !self.shared.store.user_keyspaces().contains(ks) {
+            if !crate::lab::system_tables::is_system(ks) && !self.shared.store.user_keyspaces().contains(ks) {
                 return error(code::INVALID, &format!("unconfigured keyspace {ks}"));
             }
             self.keyspace = Some(ks.clone());
@@ -613,7 +273,7 @@ impl Connection {
             );
         }
         let Some(all) = self.rows_of(&ks, &table) else {
-            if !super::system_tables::is_system(&ks) && !self.shared.store.user_keyspaces().contains(&ks) {
+            if !crate::lab::system_tables::is_system(&ks) && !self.shared.store.user_keyspaces().contains(&ks) {
                 return error(code::INVALID, &format!("unconfigured keyspace {ks}"));
             }
             return error(code::INVALID, &format!("unconfigured table {ks}.{table}"));
@@ -685,7 +345,7 @@ impl Connection {
                 };
                 rows_reply(&rs, params.skip_metadata)
             }
-            _ if super::system_tables::is_system(&ks) => error(
+            _ if crate::lab::system_tables::is_system(&ks) => error(
                 code::UNAUTHORIZED,
                 &format!("{} is a system keyspace: it cannot be modified", ks),
             ),
