@@ -172,8 +172,12 @@ pub struct ExplainArgs {
     /// The error text; read from stdin when absent.
     pub text: Vec<String>,
     /// One JSON document on stdout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "walk")]
     pub json: bool,
+    /// On a terminal: walk the decision tree from the text (or a paste box without
+    /// TEXT), answering with digit keys the questions the text cannot decide.
+    #[arg(long)]
+    pub walk: bool,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,12 @@ pub struct Explanation {
     /// Said when the input was longer than `explain` reads (its start and its end are read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_cut: Option<String>,
+    /// The branches the text decided, as (node id, branch index), for the walk.
+    #[serde(skip)]
+    pub trail: Vec<(String, usize)>,
+    /// The node whose question the text could not answer, if the walk stopped at one.
+    #[serde(skip)]
+    pub stopped_at: Option<String>,
 }
 
 /// The part of a long input that `explain` reads: its first and its last
@@ -94,7 +100,7 @@ pub fn read_input(r: impl std::io::Read) -> Input {
 }
 
 /// Values quoted in the text that make the fix concrete.
-fn extract_vars(text: &str) -> BTreeMap<&'static str, String> {
+pub fn extract_vars(text: &str) -> BTreeMap<&'static str, String> {
     static RX: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
     let rx = RX.get_or_init(|| {
         [
@@ -190,7 +196,7 @@ fn looks_like_an_error(spaced: &str) -> bool {
 }
 
 /// Folds whitespace so wrapped, multi-line pastes match single-line patterns.
-fn normalize(text: &str) -> (String, String) {
+pub fn normalize(text: &str) -> (String, String) {
     let cut = if text.len() > MAX_INPUT {
         let mut i = MAX_INPUT;
         while !text.is_char_boundary(i) {
@@ -248,6 +254,8 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
     let mut decided: Option<LeafId> = None;
     let mut open_questions = Vec::new();
     let mut candidates = Vec::new();
+    let mut trail: Vec<(String, usize)> = Vec::new();
+    let mut stopped_at: Option<String> = None;
     let mut steps = 0;
     while let Some(n) = node {
         steps += 1;
@@ -267,6 +275,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
         let same_target = targets.windows(2).all(|w| w[0] == w[1]);
         match hits.as_slice() {
             [] => {
+                stopped_at = Some(n.spec.id.clone());
                 open_questions.push(n.spec.ask.clone());
                 if n.spec.id != "root" {
                     let all: Vec<&tree::Branch> = n.branches.iter().collect();
@@ -275,6 +284,9 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
                 break;
             }
             [(b, _), ..] if hits.len() == 1 || same_target => {
+                if let Some(i) = n.branches.iter().position(|x| std::ptr::eq(x, *b)) {
+                    trail.push((n.spec.id.clone(), i));
+                }
                 path.push(PathStep {
                     question: n.spec.question.clone(),
                     answer: b.spec.answer.clone(),
@@ -286,6 +298,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
                 node = b.spec.next.as_deref().and_then(|id| t.node(id));
             }
             _ => {
+                stopped_at = Some(n.spec.id.clone());
                 let bs: Vec<&tree::Branch> = hits.iter().map(|(b, _)| *b).collect();
                 candidates = ranked(t, &bs, &vars);
                 open_questions.push(n.spec.ask.clone());
@@ -365,6 +378,8 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             open_questions,
             candidates,
             input_cut: None,
+            trail,
+            stopped_at,
         },
         None => Explanation {
             cause: Cause::Unknown,
@@ -380,6 +395,8 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             open_questions,
             candidates,
             input_cut: None,
+            trail,
+            stopped_at,
         },
     }
 }

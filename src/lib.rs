@@ -23,3 +23,4 @@ pub mod target;
 pub mod train;
 pub mod trust;
 pub mod tui;
+pub mod walk;

@@ -31,7 +31,11 @@ fn main() -> ExitCode {
         _ => {}
     }
     let _ = color_eyre::install();
-    let tui = matches!(cli.command, None | Some(Command::Demo(_)));
+    let tui = match &cli.command {
+        None | Some(Command::Demo(_)) => true,
+        Some(Command::Explain(a)) => a.walk && screen_capable(),
+        _ => false,
+    };
     logging::init(match (tui, std::env::var_os("RUST_LOG")) {
         (false, _) => logging::Sink::Stderr,
         (true, Some(_)) => logging::Sink::File(std::env::temp_dir().join("keyspaces-doctor.log")),
@@ -47,7 +51,18 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Lab(args)) => rt.block_on(run_lab(args)),
         Some(Command::Check(args)) => rt.block_on(run_check(args)),
-        Some(Command::Explain(args)) => run_explain(args),
+        Some(Command::Explain(args)) if args.walk && screen_capable() => {
+            let text = (!args.text.is_empty()).then(|| args.text.join(" "));
+            finish_tui(rt.block_on(keyspaces_doctor::tui::run_walk(text, no_color())))
+        }
+        Some(Command::Explain(args)) => {
+            if args.walk {
+                eprintln!(
+                    "note: --walk needs a full-screen terminal (TERM is unset or dumb, or stdout is not a terminal); printing the explanation"
+                );
+            }
+            run_explain(args)
+        }
         Some(Command::Demo(args)) => rt.block_on(run_demo(args)),
         Some(Command::Completions { .. }) | Some(Command::Man) => ExitCode::SUCCESS,
         Some(Command::Train(args)) => rt.block_on(run_train(args)),

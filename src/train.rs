@@ -87,6 +87,11 @@ pub fn symptom(ev: &Evidence) -> String {
     "The application works.".into()
 }
 
+fn screen_capable() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+}
+
 /// The vocabulary offered as answers.
 pub fn choices() -> Vec<Cause> {
     Cause::all().iter().copied().filter(|c| *c != Cause::Unknown).collect()
@@ -135,10 +140,36 @@ pub async fn run(opts: Options, input: &mut dyn BufRead, out: &mut dyn Write) ->
         for (i, c) in choices.iter().enumerate() {
             w(out, format!("  {:>2}) {}", i + 1, c.as_str()));
         }
-        let _ = write!(out, "Your answer (number or name): ");
-        let _ = out.flush();
+        // `o` opens the scenario in the demo's panes first (on a full-screen terminal).
         let mut line = String::new();
-        if tokio::task::block_in_place(|| input.read_line(&mut line)).unwrap_or(0) == 0 {
+        loop {
+            let _ = write!(out, "Your answer (number or name; o explores the panes first): ");
+            let _ = out.flush();
+            line.clear();
+            if tokio::task::block_in_place(|| input.read_line(&mut line)).unwrap_or(0) == 0 {
+                break;
+            }
+            if line.trim() != "o" {
+                break;
+            }
+            if !screen_capable() {
+                w(
+                    out,
+                    "o needs a full-screen terminal (TERM set, stdout a terminal); answer from the log line".into(),
+                );
+                continue;
+            }
+            let source = crate::tui::Source::Demo {
+                scenarios: vec![name.clone()],
+                index: 0,
+                dir: None,
+            };
+            if let Err(e) = crate::tui::run(source, std::env::var_os("NO_COLOR").is_some()).await {
+                w(out, format!("the panes could not open: {e}"));
+            }
+            w(out, "Back in training: the same round.".into());
+        }
+        if line.is_empty() {
             break;
         }
         let answer = line.trim();
@@ -162,7 +193,10 @@ pub async fn run(opts: Options, input: &mut dyn BufRead, out: &mut dyn Write) ->
             );
         }
         w(out, format!("Scenario: {name} — {}", root.title));
-        w(out, "Path:".into());
+        w(
+            out,
+            "The walk from the symptom to the cause (each question, and what answered it):".into(),
+        );
         for s in &root.path {
             w(out, format!("  - {} → {}", s.question, s.answer));
         }

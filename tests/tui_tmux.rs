@@ -212,7 +212,10 @@ fn train_scores_a_wrong_and_a_right_answer() {
     t.keys(&["tls-trust", "Enter"]);
     let s = t.wait_for("train score: 0/1", Duration::from_secs(20));
     assert!(s.contains("✗ Wrong") && s.contains("it is invalid-credentials"), "{s}");
-    assert!(s.contains("Path:") && s.contains("Fix:"), "{s}");
+    assert!(
+        s.contains("The walk from the symptom to the cause") && s.contains("Fix:"),
+        "{s}"
+    );
     t.wait_for("EXIT=0", Duration::from_secs(10));
     t.keys(&["clear", "Enter"]);
     t.keys(&[
@@ -226,7 +229,35 @@ fn train_scores_a_wrong_and_a_right_answer() {
     t.keys(&["1", "Enter"]);
     let s = t.wait_for("train score: 1/1", Duration::from_secs(20));
     assert!(s.contains("✓ Right"), "{s}");
-    assert!(s.contains("Path:") && s.contains("Fix:"), "{s}");
+    assert!(
+        s.contains("The walk from the symptom to the cause") && s.contains("Fix:"),
+        "{s}"
+    );
+}
+
+/// Before answering, `o` opens the round's scenario in the demo's panes; q returns to
+/// the same round.
+#[test]
+fn train_o_explores_the_scenario_before_answering() {
+    let t = Tmux::start(
+        "kd-train-o",
+        100,
+        30,
+        &format!(
+            "{} train --scenario missing-select --count 1 --score-line; echo EXIT=$?",
+            common::bin().display()
+        ),
+    );
+    t.wait_for("o explores the panes", Duration::from_secs(30));
+    t.keys(&["o", "Enter"]);
+    let s = t.wait_for("[demo: missing-select]", Duration::from_secs(30));
+    assert!(s.contains("Diagnosis"), "{s}");
+    t.wait_for("missing-permission", Duration::from_secs(30));
+    t.keys(&["q"]);
+    t.wait_for("Back in training", Duration::from_secs(10));
+    t.keys(&["missing-permission", "Enter"]);
+    t.wait_for("train score: 1/1", Duration::from_secs(20));
+    t.wait_for("EXIT=0", Duration::from_secs(10));
 }
 
 /// Each signal ends the TUI with the conventional code and leaves a usable terminal:
@@ -438,6 +469,55 @@ fn hostname_mismatch_badge_and_plain_words_at_80x24() {
     for debug in ["Some(", "None", "TLSv1_"] {
         assert!(!all.contains(debug), "{debug} on screen: {all}");
     }
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+}
+
+/// `explain --walk` at 80x24: the text decides the first branch, the next question has
+/// numbered answers, a digit answers it and the screen ends on a leaf with its Fix;
+/// Backspace takes the answer back; q quits with exit 0.
+#[test]
+fn explain_walk_answers_with_digit_keys_at_80x24() {
+    let cmd = format!(
+        "{} explain --walk 'Authentication failure: Invalid signature'; echo EXIT=$?",
+        common::bin().display()
+    );
+    let t = Tmux::start("kd-walk", 80, 24, &cmd);
+    let s = t.wait_for("1)", Duration::from_secs(20));
+    assert!(s.contains("(from the text)"), "{s}");
+    assert!(s.contains("2)") && s.contains("1-9 answer"), "{s}");
+    assert!(!s.contains("Fix:"), "no leaf before an answer: {s}");
+    t.keys(&["2"]);
+    let s = t.wait_for("Fix:", Duration::from_secs(10));
+    assert!(s.contains("(your answer; Backspace changes it)"), "{s}");
+    assert!(s.contains("clock-skew"), "{s}");
+    assert!(!s.contains('{'), "placeholders are shown as <name>: {s}");
+    t.keys(&["BSpace"]);
+    let s = t.wait_for("1-9 answer", Duration::from_secs(10));
+    assert!(!s.contains("Fix:"), "the answer was taken back: {s}");
+    t.keys(&["1"]);
+    t.wait_for("Fix:", Duration::from_secs(10));
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(10));
+}
+
+/// `p` in demo: a paste box takes the application's own error (q is text there), and
+/// Enter explains it as a walk over the live panes; Esc closes it, q then quits.
+#[test]
+fn p_explains_the_applications_error_beside_the_evidence() {
+    let t = Tmux::start("kd-p", 100, 30, &demo("missing-select"));
+    t.wait_for("missing-permission", Duration::from_secs(30));
+    t.keys(&["p"]);
+    t.wait_for("Paste your application's error", Duration::from_secs(10));
+    t.keys(&["-l", "quota exceeded? no: connect ECONNREFUSED 10.0.0.5:9142"]);
+    let s = t.wait_for("ECONNREFUSED", Duration::from_secs(10));
+    assert!(!s.contains("EXIT="), "q typed in the box did not quit: {s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("The decision tree, walked", Duration::from_secs(10));
+    assert!(s.contains("Error: quota exceeded? no: connect ECONNREFUSED"), "{s}");
+    t.keys(&["Escape"]);
+    let s = t.wait_for("[demo: missing-select]", Duration::from_secs(10));
+    assert!(!s.contains("The decision tree, walked"), "{s}");
     t.keys(&["q"]);
     t.wait_for("EXIT=0", Duration::from_secs(10));
 }

@@ -49,6 +49,7 @@ pub enum Action {
     NextScenario,
     DetailDown,
     DetailUp,
+    Paste,
     Quit,
 }
 
@@ -72,6 +73,7 @@ pub fn action_for(key: KeyEvent, help_open: bool) -> Option<Action> {
         KeyCode::Char('c') => Action::Copy,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('s') => Action::NextScenario,
+        KeyCode::Char('p') => Action::Paste,
         KeyCode::PageDown | KeyCode::Char('J') => Action::DetailDown,
         KeyCode::PageUp | KeyCode::Char('K') => Action::DetailUp,
         _ => return None,
@@ -93,13 +95,41 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("e", "export the report (Markdown, redacted) to a file"),
     ("c", "copy the selected fix command (OSC 52)"),
     ("s", "next scenario (demo only)"),
+    (
+        "p",
+        "paste your application's error: explained beside the evidence, as a walk",
+    ),
+    (
+        "1-9 / Backspace",
+        "answer the walk's question / take the last answer back",
+    ),
     ("?", "open this help"),
     ("Esc", "close this help"),
     ("q / Ctrl-C", "quit"),
 ];
 
+/// A view over the panes that takes the keys while it is open.
+pub enum Overlay {
+    /// A text box for the application's own error line (typed or pasted).
+    Paste(String),
+    /// The decision tree walked from that text, question by question.
+    Walk(Box<WalkView>),
+}
+
+pub struct WalkView {
+    pub text: String,
+    pub walk: crate::walk::Walk,
+    pub scroll: u16,
+}
+
+/// The largest text the paste box keeps (as `explain` reads).
+const PASTE_MAX: usize = crate::explain::MAX_INPUT;
+
 pub struct App {
     pub focus: Pane,
+    pub overlay: Option<Overlay>,
+    /// The walk is the whole program (`explain --walk`): closing it quits.
+    pub standalone: bool,
     pub evidence: Evidence,
     pub diagnosis: Diagnosis,
     pub probes: Vec<ProbeRecord>,
@@ -123,6 +153,8 @@ impl App {
         let evidence = Evidence::default();
         App {
             focus: Pane::Diagnosis,
+            overlay: None,
+            standalone: false,
             diagnosis: diagnosis::evaluate(&evidence),
             evidence,
             probes: vec![],
@@ -219,9 +251,85 @@ impl App {
                 *s = s.saturating_add(1).min(500);
             }
             Action::Left | Action::Right | Action::Toggle => {}
+            Action::Paste => self.open_paste(),
             other => return Some(other),
         }
         None
+    }
+
+    /// Opens the paste box (`p`).
+    pub fn open_paste(&mut self) {
+        self.overlay = Some(Overlay::Paste(String::new()));
+    }
+
+    /// Opens the walk of `text`.
+    pub fn open_walk(&mut self, text: &str) {
+        self.overlay = Some(Overlay::Walk(Box::new(WalkView {
+            text: text.to_string(),
+            walk: crate::walk::Walk::from_text(text),
+            scroll: 0,
+        })));
+    }
+
+    fn close_overlay(&mut self) {
+        self.overlay = None;
+        if self.standalone {
+            self.quit = true;
+        }
+    }
+
+    /// Text pasted into the terminal: into the paste box when it is open.
+    pub fn paste(&mut self, text: &str) -> bool {
+        match &mut self.overlay {
+            Some(Overlay::Paste(buf)) => {
+                let room = PASTE_MAX.saturating_sub(buf.len());
+                buf.extend(text.chars().scan(0usize, |n, c| {
+                    *n += c.len_utf8();
+                    (*n <= room).then_some(c)
+                }));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A key while an overlay is open. In the paste box every printable key is text
+    /// (so `q` does not quit); Enter explains, Esc closes. In the walk, digits answer,
+    /// Backspace takes the last answer back, ↑↓/PgUp/PgDn scroll, Esc closes, q quits.
+    pub fn overlay_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return;
+        }
+        match &mut self.overlay {
+            None => {}
+            Some(Overlay::Paste(buf)) => match key.code {
+                KeyCode::Esc => self.close_overlay(),
+                KeyCode::Enter if !buf.trim().is_empty() => {
+                    let text = std::mem::take(buf);
+                    self.open_walk(&text);
+                }
+                KeyCode::Backspace => {
+                    buf.pop();
+                }
+                KeyCode::Char(c) if buf.len() < PASTE_MAX => buf.push(c),
+                _ => {}
+            },
+            Some(Overlay::Walk(v)) => match key.code {
+                KeyCode::Esc => self.close_overlay(),
+                KeyCode::Char('q') => self.quit = true,
+                KeyCode::Char(c @ '1'..='9') if v.walk.answer(c as usize - '0' as usize) => v.scroll = 0,
+                KeyCode::Backspace | KeyCode::Char('u') => {
+                    v.walk.undo();
+                }
+                KeyCode::Down | KeyCode::Char('j') => v.scroll = v.scroll.saturating_add(1).min(500),
+                KeyCode::Up | KeyCode::Char('k') => v.scroll = v.scroll.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char('J') => v.scroll = v.scroll.saturating_add(10).min(500),
+                KeyCode::PageUp | KeyCode::Char('K') => v.scroll = v.scroll.saturating_sub(10),
+                _ => {}
+            },
+        }
     }
 
     /// The selected row of the Diagnosis tree, whole: what the detail view shows.
@@ -309,6 +417,18 @@ impl App {
         if self.help {
             return "Esc close help · q quit".into();
         }
+        match &self.overlay {
+            Some(Overlay::Paste(_)) => return "paste or type the error · Enter explain · Esc close".into(),
+            Some(Overlay::Walk(v)) => {
+                let keys = if v.walk.question().is_some() {
+                    "1-9 answer · Backspace change last answer · ↑↓ scroll · Esc close · q quit"
+                } else {
+                    "Backspace change last answer · ↑↓ PgDn scroll · Esc close · q quit"
+                };
+                return keys.into();
+            }
+            None => {}
+        }
         let demo = self.scenario.is_some();
         let mut keys: Vec<(&str, bool)> = vec![("Tab pane", false)];
         match self.focus {
@@ -318,6 +438,7 @@ impl App {
         if demo {
             keys.push(("s next scenario", true));
         }
+        keys.push(("p paste error", false));
         keys.extend([
             ("? help", true),
             ("q quit", true),

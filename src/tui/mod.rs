@@ -3,6 +3,7 @@
 //! UI never awaits I/O. Knows how to start runs; knows nothing of how probes work.
 pub mod app;
 pub mod view;
+pub mod walk_view;
 
 use crate::lab;
 use crate::probe::{self, Event, Io};
@@ -147,6 +148,41 @@ pub async fn run(mut source: Source, no_color: bool) -> color_eyre::Result<Optio
     result
 }
 
+/// `explain --walk`: the walk alone, from `text` or from a paste box when there is none.
+/// Returns the signal that ended it, if one did.
+pub async fn run_walk(text: Option<String>, no_color: bool) -> color_eyre::Result<Option<i32>> {
+    let mut signals = Signals::new()?;
+    let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+    let mut app = App::new(no_color, None);
+    app.standalone = true;
+    match text.filter(|t| !t.trim().is_empty()) {
+        Some(t) => app.open_walk(&t),
+        None => app.open_paste(),
+    }
+    let mut events = EventStream::new();
+    let mut ended_by = None;
+    let result: color_eyre::Result<()> = async {
+        while !app.quit {
+            terminal.draw(|f| view::draw(f, &mut app))?;
+            tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => app.overlay_key(k),
+                    Some(Ok(TermEvent::Paste(text))) => { app.paste(&text); }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => app.quit = true,
+                },
+                n = signals.next() => { ended_by = Some(n); app.quit = true; }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+    ratatui::restore();
+    result.map(|_| ended_by)
+}
+
 /// The signals that end the TUI.
 struct Signals {
     int: tokio::signal::unix::Signal,
@@ -226,6 +262,10 @@ async fn event_loop(
         let running = job.as_ref().is_some_and(|j| !j.is_finished());
         tokio::select! {
             ev = events.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press && app.overlay.is_some() => {
+                    key_at = Some(std::time::Instant::now());
+                    app.overlay_key(k);
+                }
                 Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
                     key_at = Some(std::time::Instant::now());
                     if let Some(a) = app::action_for(k, app.help)
@@ -254,11 +294,13 @@ async fn event_loop(
                     }
                 }
                 Some(Ok(TermEvent::Paste(text))) => {
-                    // A paste is text, never key presses.
-                    app.message = Some(format!(
-                        "a paste of {} characters was ignored (no text box is open)",
-                        text.chars().count()
-                    ));
+                    // A paste is text, never key presses: into the paste box when open.
+                    if !app.paste(&text) {
+                        app.message = Some(format!(
+                            "a paste of {} characters was ignored (p opens a box for your application's error)",
+                            text.chars().count()
+                        ));
+                    }
                 }
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => app.quit = true,

@@ -42,6 +42,14 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     let [status, body, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_status(f, app, status);
+    if app.standalone {
+        f.render_widget(
+            Paragraph::new(app.footer(footer.width)).style(Style::default().add_modifier(Modifier::DIM)),
+            footer,
+        );
+        super::walk_view::draw(f, app, body);
+        return;
+    }
     match &app.message {
         Some(m) => f.render_widget(Paragraph::new(format!("{m} · ? help · q quit")), footer),
         None => f.render_widget(
@@ -74,6 +82,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         let focus = app.focus;
         draw_pane(f, app, focus, pane);
     }
+    super::walk_view::draw(f, app, body);
     if app.help {
         draw_help(f, area);
     }
@@ -101,6 +110,29 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     )];
     if let Some(s) = &app.scenario {
         spans.push(Span::raw(format!("[demo: {s}] ")));
+    }
+    if app.standalone {
+        spans.push(Span::raw("explain --walk: "));
+        let walk = match &app.overlay {
+            Some(super::app::Overlay::Walk(v)) => Some(&v.walk),
+            _ => None,
+        };
+        let headline = match (walk.and_then(|w| w.leaf()), walk.and_then(|w| w.question())) {
+            (Some(l), _) => format!(
+                "✗ {} — {}",
+                l.cause.as_str(),
+                crate::walk::fill(&l.title, walk.map(|w| &w.vars).unwrap_or(&Default::default()))
+            ),
+            (None, Some(_)) => "answer the question to reach the cause".to_string(),
+            (None, None) => "paste the error to start".to_string(),
+        };
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        spans.push(Span::styled(
+            shorten(&headline, (area.width as usize).saturating_sub(used)),
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
     }
     if app.running {
         spans.push(Span::raw(format!(
