@@ -9,7 +9,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(name: &str, w: u16, h: u16, cmd: &str) -> Tmux {
-        let _ = Command::new("tmux").args(["kill-session", "-t", name]).status();
+        // `=name`: exactly this session (a bare name also matches others by prefix).
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &format!("={name}")])
+            .status();
         let ok = Command::new("tmux")
             .args([
                 "new-session",
@@ -66,7 +69,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &format!("={}", self.name)])
+            .status();
     }
 }
 
@@ -240,7 +245,7 @@ fn train_scores_a_wrong_and_a_right_answer() {
 #[test]
 fn train_o_explores_the_scenario_before_answering() {
     let t = Tmux::start(
-        "kd-train-o",
+        "kd-o-train",
         100,
         30,
         &format!(
@@ -505,7 +510,7 @@ fn explain_walk_answers_with_digit_keys_at_80x24() {
 /// Enter explains it as a walk over the live panes; Esc closes it, q then quits.
 #[test]
 fn p_explains_the_applications_error_beside_the_evidence() {
-    let t = Tmux::start("kd-p", 100, 30, &demo("missing-select"));
+    let t = Tmux::start("kd-pbox", 100, 30, &demo("missing-select"));
     t.wait_for("missing-permission", Duration::from_secs(30));
     t.keys(&["p"]);
     t.wait_for("Paste your application's error", Duration::from_secs(10));
