@@ -64,6 +64,17 @@ pub struct LabArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OperationArg {
+    Select,
+    Modify,
+    Create,
+    Alter,
+    Drop,
+    Restore,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuthArg {
     /// Service-specific credentials (SASL PLAIN).
     Password,
@@ -140,6 +151,10 @@ pub struct TargetArgs {
     /// Also probe cassandra:Modify with a conditional write on a random absent key (changes no data).
     #[arg(long)]
     pub probe_writes: bool,
+    /// Operations to evaluate for the table (never run): select, modify, create, alter,
+    /// drop, restore, or all [default: select, plus modify with --probe-writes].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub operations: Vec<OperationArg>,
     /// Timeout of each network step.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,

@@ -92,6 +92,34 @@ pub fn policy_checks(ev: &Evidence) -> Vec<(bool, String)> {
     out
 }
 
+/// The operations of `--operations`, one line per request: evaluated, never run.
+pub fn operation_lines(ev: &Evidence) -> Vec<String> {
+    ev.operations
+        .iter()
+        .map(|o| {
+            let local = match &o.local {
+                Some(d) => match d {
+                    crate::iam::Decision::Allowed { .. } => "allowed".to_string(),
+                    crate::iam::Decision::ExplicitDeny { by } => format!("explicitly denied by {}", by.sid_or_index),
+                    crate::iam::Decision::ImplicitDeny {
+                        condition_unmet: Some(by),
+                        ..
+                    } => format!("denied: {}'s Condition is not met", by.sid_or_index),
+                    crate::iam::Decision::ImplicitDeny { .. } => "denied: no statement allows it".to_string(),
+                },
+                None => "policies not readable".to_string(),
+            };
+            format!(
+                "{:<8} {} on {}{}: local {local}, simulator {}",
+                o.operation,
+                o.action,
+                o.resource,
+                if o.via_service { " (by Keyspaces for you)" } else { "" },
+                o.simulator.as_deref().unwrap_or("not asked")
+            )
+        })
+        .collect()
+}
 pub fn policy_check_lines(ev: &Evidence) -> Vec<String> {
     policy_checks(ev).into_iter().map(|(_, l)| l).collect()
 }

@@ -83,6 +83,9 @@ pub struct TargetSummary {
     pub role_arn: Option<String>,
     pub probe_writes: bool,
     pub resolve: Vec<String>,
+    /// The operations evaluated (`--operations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OperationKind>,
 }
 
 /// Facts about the user's own settings that a real client would also trip over.
@@ -304,6 +307,9 @@ pub struct SimulatedDecision {
     pub matched: Vec<String>,
     /// Whether the local evaluation reached the same decision.
     pub agrees_with_local: Option<bool>,
+    /// Simulated as made by Keyspaces on the principal's behalf (`aws:ViaAWSService`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub via_service: bool,
 }
 
 /// One service-specific credential of the IAM user, as IAM lists it.
@@ -551,6 +557,25 @@ pub struct DriverCheck {
     pub sends_sni: bool,
 }
 
+pub use crate::iam::operations::OperationKind;
+
+/// One IAM request an operation needs, and what the local evaluation and IAM's policy
+/// simulator decide for it. Evaluated, never executed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationCheck {
+    pub operation: OperationKind,
+    pub action: String,
+    pub resource: String,
+    /// Why the operation needs it, in words.
+    pub purpose: String,
+    /// Keyspaces makes this request on the principal's behalf (`aws:ViaAWSService`).
+    pub via_service: bool,
+    /// The local evaluation of the principal's policies; absent when they could not be read.
+    pub local: Option<crate::iam::Decision>,
+    /// IAM's simulator: `allowed`, `explicitDeny` or `implicitDeny`, as IAM says it.
+    pub simulator: Option<String>,
+}
+
 /// The version of the evidence's shape; a reader refuses others (`Evidence::read`).
 pub const EVIDENCE_VERSION: u32 = 1;
 
@@ -575,6 +600,9 @@ pub struct Evidence {
     /// Driver configuration files read with `--driver-config`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub driver_configs: Vec<DriverConfigReport>,
+    /// The operations of `--operations`, each request evaluated (not executed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OperationCheck>,
     /// The run ended (every step finished, or the total timeout cut it). Until then the
     /// findings are provisional: a step still running is not yet a failure.
     #[serde(default)]
@@ -604,6 +632,7 @@ impl Default for Evidence {
             cql: None,
             probes: vec![],
             driver_configs: vec![],
+            operations: vec![],
             finished: false,
             cut: None,
         }

@@ -45,6 +45,31 @@ pub const KNOWN_REGIONS: &[&str] = &[
 
 pub use crate::evidence::AuthMode;
 
+/// `--operations` as a set in canonical order; by default `select`, and `modify` with
+/// `--probe-writes`.
+fn operations_of(a: &TargetArgs) -> Vec<crate::evidence::OperationKind> {
+    use crate::cli::OperationArg as A;
+    use crate::evidence::OperationKind as K;
+    let wanted = |k: K| {
+        if a.operations.is_empty() {
+            return k == K::Select || (k == K::Modify && a.probe_writes);
+        }
+        a.operations.iter().any(|o| {
+            *o == A::All
+                || matches!(
+                    (o, k),
+                    (A::Select, K::Select)
+                        | (A::Modify, K::Modify)
+                        | (A::Create, K::Create)
+                        | (A::Alter, K::Alter)
+                        | (A::Drop, K::Drop)
+                        | (A::Restore, K::Restore)
+                )
+        })
+    };
+    K::ALL.into_iter().filter(|k| wanted(*k)).collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
     #[error(transparent)]
@@ -104,6 +129,8 @@ pub struct Target {
     pub sts_endpoint: Option<String>,
     pub aws_endpoint: Option<String>,
     pub probe_writes: bool,
+    /// The operations to evaluate (`--operations`), in their canonical order.
+    pub operations: Vec<crate::evidence::OperationKind>,
     /// Credentials given directly (the demo's lab client) instead of the AWS chain.
     pub static_credentials: Option<StaticKeys>,
     /// Ignore the host's AWS credential chain (the demo's lab clients).
@@ -365,6 +392,7 @@ impl Target {
             // --sts-endpoint is for STS only; --aws-endpoint-url for every AWS call.
             aws_endpoint: a.aws_endpoint_url.clone(),
             probe_writes: a.probe_writes,
+            operations: operations_of(a),
             static_credentials: None,
             isolated: false,
             step_timeout: a.timeout,
@@ -403,6 +431,7 @@ impl Target {
             ca_file: self.ca_file.as_ref().map(|p| p.display().to_string()),
             role_arn: self.role_arn.clone(),
             probe_writes: self.probe_writes,
+            operations: self.operations.clone(),
             resolve: self.resolve.iter().map(|(h, a)| format!("{h}:{a}")).collect(),
         }
     }

@@ -139,6 +139,7 @@ fn the_walk_reads_in_plain_words() {
         "User: arn:aws:iam::111122223333:user/app is not authorized to perform: cassandra:Modify on resource: arn:aws:cassandra:us-east-1:111122223333:/keyspace/store/table/orders",
         "something odd happened",
     ];
+    let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
     for text in texts {
         for first in 1..=3 {
             let mut app = App::new(true, None);
@@ -157,7 +158,6 @@ fn the_walk_reads_in_plain_words() {
             for (w, h) in [(80, 24), (140, 45)] {
                 let screen = render(&mut app, w, h);
                 no_debug_text(text, &screen);
-                let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
                 assert!(
                     !placeholder.is_match(&screen),
                     "{text}: a placeholder unfilled:\n{screen}"

@@ -16,6 +16,8 @@ pub struct RequestContext {
     values: BTreeMap<String, String>,
     /// Every key of the request is here: an absent key is absent from the request.
     complete: bool,
+    /// Keys a partial context knows the request does not carry.
+    absent: Vec<String>,
 }
 
 /// A three-valued answer: a partial context cannot always decide.
@@ -55,7 +57,14 @@ impl RequestContext {
                 .map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.into()))
                 .collect(),
             complete: true,
+            absent: vec![],
         }
+    }
+
+    /// The same context, knowing the request carries none of `keys`.
+    pub fn without(mut self, keys: &[&str]) -> Self {
+        self.absent.extend(keys.iter().map(|k| k.to_ascii_lowercase()));
+        self
     }
 
     /// Some keys of a request; the others are unknown.
@@ -67,9 +76,10 @@ impl RequestContext {
     }
 
     fn get(&self, key: &str) -> Lookup<'_> {
-        match self.values.get(&key.to_ascii_lowercase()) {
+        let key = key.to_ascii_lowercase();
+        match self.values.get(&key) {
             Some(v) => Lookup::Present(v),
-            None if self.complete => Lookup::Absent,
+            None if self.complete || self.absent.contains(&key) => Lookup::Absent,
             None => Lookup::Unknown,
         }
     }

@@ -3,6 +3,7 @@
 //! Must not do I/O.
 pub mod arn;
 pub mod condition;
+pub mod operations;
 pub mod policy;
 
 pub use arn::{Partition, ResourceArn};

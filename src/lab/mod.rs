@@ -78,6 +78,8 @@ pub struct ClientBlock {
     pub table: Option<String>,
     pub tls: bool,
     pub probe_writes: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<crate::evidence::OperationKind>,
     /// The driver configuration the client deploys, when the scenario has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver_config: Option<String>,
@@ -317,6 +319,7 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
         table: Some(c.table.clone().unwrap_or_else(|| TABLE.into())),
         tls: c.tls,
         probe_writes: c.probe_writes,
+        operations: c.operations.clone(),
         driver_config,
     };
     let descriptor = LabDescriptor {

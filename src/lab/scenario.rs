@@ -197,6 +197,9 @@ pub struct ClientSpec {
     pub tls: bool,
     #[serde(default)]
     pub probe_writes: bool,
+    /// The operations the client evaluates (`--operations`).
+    #[serde(default)]
+    pub operations: Vec<crate::evidence::OperationKind>,
     #[serde(default)]
     pub ca: ClientCa,
     pub host: Option<String>,

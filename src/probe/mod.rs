@@ -8,6 +8,7 @@ pub mod dns;
 pub mod driver;
 pub mod identity;
 pub mod io;
+pub mod operations;
 pub mod policies;
 pub mod tcp;
 pub mod tls;
@@ -294,6 +295,22 @@ pub async fn run(target: &Target, io: &Io, tx: Option<UnboundedSender<Event>>) -
             Step::Cql,
             "not attempted: the endpoint did not complete a TLS handshake",
         ),
+    }
+    if let Some(id) = &ev.identity {
+        let principal = id
+            .assume_role
+            .as_ref()
+            .and_then(|a| a.assumed_arn.clone())
+            .or_else(|| id.caller.as_ref().map(|c| c.arn.clone()));
+        let read_ok = ev.cql.as_ref().is_some_and(|q| {
+            q.attempts.iter().any(|a| {
+                a.operation == crate::evidence::Operation::ReadTable
+                    && matches!(a.outcome, crate::evidence::AttemptOutcome::Ok { .. })
+            })
+        });
+        if let Some(arn) = &principal {
+            ev.operations = operations::evaluate(target, arn, id.policies.as_ref(), read_ok);
+        }
     }
     ev.probes = rec.records;
     ev.finished = true;

@@ -237,6 +237,11 @@ pub fn checks_for(target: &Target, principal_arn: &str) -> Vec<(String, String)>
         (Some(k), None) => out.push((select, ResourceArn::keyspace(region, account, k).arn())),
         _ => {}
     }
+    for (action, resource) in super::operations::direct_checks(target, principal_arn) {
+        if !out.contains(&(action.clone(), resource.clone())) {
+            out.push((action, resource));
+        }
+    }
     out
 }
 
@@ -256,7 +261,15 @@ fn simulation_source(principal_arn: &str) -> String {
     principal_arn.to_string()
 }
 
-async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Result<Vec<SimulatedDecision>, String> {
+/// IAM's simulator for each (action, resource); `via_service` requests are simulated
+/// with the context key `aws:ViaAWSService` = true (made by Keyspaces on the
+/// principal's behalf, as a restore's read of its source is).
+async fn simulate(
+    iam: &Client,
+    source: &str,
+    checks: &[(String, String)],
+    via_service: bool,
+) -> Result<Vec<SimulatedDecision>, String> {
     let mut out = Vec::new();
     let mut actions: Vec<&String> = checks.iter().map(|(a, _)| a).collect();
     actions.sort();
@@ -267,14 +280,21 @@ async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Re
             .filter(|(a, _)| a == action)
             .map(|(_, r)| r.clone())
             .collect();
-        let r = iam
+        let mut call = iam
             .simulate_principal_policy()
             .policy_source_arn(source)
             .action_names(action.clone())
-            .set_resource_arns(Some(resources))
-            .send()
-            .await
-            .map_err(message)?;
+            .set_resource_arns(Some(resources));
+        if via_service {
+            call = call.context_entries(
+                aws_sdk_iam::types::ContextEntry::builder()
+                    .context_key_name("aws:ViaAWSService")
+                    .context_key_values("true")
+                    .context_key_type(aws_sdk_iam::types::ContextKeyTypeEnum::Boolean)
+                    .build(),
+            );
+        }
+        let r = call.send().await.map_err(message)?;
         for e in r.evaluation_results() {
             out.push(SimulatedDecision {
                 action: e.eval_action_name().to_string(),
@@ -286,6 +306,7 @@ async fn simulate(iam: &Client, source: &str, checks: &[(String, String)]) -> Re
                     .filter_map(|m| m.source_policy_id().map(str::to_string))
                     .collect(),
                 agrees_with_local: None,
+                via_service,
             });
         }
     }
@@ -392,9 +413,17 @@ pub async fn probe(
         Ok(r) => r.arn().to_string(),
         Err(_) => simulation_source(principal_arn),
     };
+    let via_service = super::operations::via_service_checks(target, principal_arn);
+    let simulate_all = async {
+        let mut all = simulate(&iam, &source, &checks, false).await?;
+        if !via_service.is_empty() {
+            all.extend(simulate(&iam, &source, &via_service, true).await?);
+        }
+        Ok::<_, String>(all)
+    };
     let (read_result, simulated) = tokio::join!(
         tokio::time::timeout(target.step_timeout * 2, read(&iam, kind, &name, principal_arn, &role)),
-        tokio::time::timeout(target.step_timeout, simulate(&iam, &source, &checks))
+        tokio::time::timeout(target.step_timeout, simulate_all)
     );
     let mut report = match read_result {
         Ok(Ok(r)) => r,
@@ -413,7 +442,7 @@ pub async fn probe(
     }
     report.simulation = Some(match simulated {
         Ok(Ok(mut results)) => {
-            for s in &mut results {
+            for s in results.iter_mut().filter(|s| !s.via_service) {
                 s.agrees_with_local = report
                     .checks
                     .iter()

@@ -97,6 +97,7 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
         ("Credentials:", crate::digest::service_credential_lines(ev)),
         ("CloudTrail:", crate::digest::cloudtrail_lines(ev)),
         ("Policy checks:", crate::digest::policy_check_lines(ev)),
+        ("Operations (evaluated, not run):", crate::digest::operation_lines(ev)),
         ("Driver configuration:", crate::digest::driver_config_lines(ev)),
     ] {
         if !lines.is_empty() {

@@ -497,6 +497,11 @@ fn query_lines(app: &App) -> (Vec<Line<'static>>, String) {
             a.operation, a.consistency, a.duration_ms
         )));
     }
+    let evaluated = crate::digest::operation_lines(&app.evidence);
+    if !evaluated.is_empty() {
+        l.push(Line::from("Evaluated, not run (--operations):"));
+        l.extend(evaluated.into_iter().map(Line::from));
+    }
     (l, state)
 }
 

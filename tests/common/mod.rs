@@ -243,6 +243,10 @@ pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, w
     if c["tls"] == false {
         cmd.arg("--no-tls");
     }
+    if let Some(ops) = c["operations"].as_array().filter(|o| !o.is_empty()) {
+        let list: Vec<&str> = ops.iter().filter_map(|o| o.as_str()).collect();
+        cmd.args(["--operations", &list.join(",")]);
+    }
     if c["probe_writes"] == true {
         cmd.arg("--probe-writes");
     }

@@ -11,6 +11,7 @@ mod endpoint;
 mod fail_closed;
 mod iam;
 mod identity;
+mod operations;
 
 use super::leaves::{self, LeafId};
 use super::{Finding, Fix, PathStep, Severity};
@@ -40,7 +41,43 @@ impl Ctx<'_> {
 
     /// Records a finding on `leaf` (or adds the evidence to the one already there).
     fn add(&mut self, leaf: LeafId, evidence: Vec<String>, path: Vec<PathStep>, extra: &[(&'static str, String)]) {
-        if let Some(i) = self.out.iter().position(|f| f.leaf == leaf) {
+        self.add_as(leaf, evidence, path, extra, false)
+    }
+
+    /// As `add`, but a finding of the same leaf with another title stays apart (one
+    /// finding per operation, say).
+    fn add_distinct(
+        &mut self,
+        leaf: LeafId,
+        evidence: Vec<String>,
+        path: Vec<PathStep>,
+        extra: &[(&'static str, String)],
+    ) {
+        self.add_as(leaf, evidence, path, extra, true)
+    }
+
+    fn add_as(
+        &mut self,
+        leaf: LeafId,
+        evidence: Vec<String>,
+        path: Vec<PathStep>,
+        extra: &[(&'static str, String)],
+        distinct: bool,
+    ) {
+        let title = distinct.then(|| {
+            let mut vars = self.vars.clone();
+            for (k, v) in extra {
+                vars.insert(k, v.clone());
+            }
+            leaves::get(leaf)
+                .map(|l| leaves::fill(&l.title, &vars))
+                .unwrap_or_default()
+        });
+        if let Some(i) = self
+            .out
+            .iter()
+            .position(|f| f.leaf == leaf && title.as_ref().is_none_or(|t| *t == f.title))
+        {
             let f = &mut self.out[i];
             for e in evidence {
                 if !f.evidence.contains(&e) {
@@ -227,6 +264,7 @@ pub fn findings(ev: &Evidence) -> Vec<Finding> {
     endpoint::tls_rules(&mut c);
     cql::cql_rules(&mut c);
     config::driver_config_rules(&mut c);
+    operations::operation_rules(&mut c);
     fail_closed::cut_short(&mut c);
     fail_closed::unexplained_failures(&mut c);
     precedence(c.out)

@@ -90,8 +90,10 @@ pub(super) fn handle(
                 Some((k, n)) => (k.to_string(), n.rsplit('/').next().unwrap_or(n).to_string()),
                 None => (String::new(), String::new()),
             };
-            let (arn, policies, boundary) = own(&kind, &name)
+            let (arn, mut policies, boundary) = own(&kind, &name)
                 .ok_or_else(|| aws_error(404, "NoSuchEntity", format!("The principal {source} cannot be found.")))?;
+            // The simulator sees the inline policies put since the lab started at once.
+            policies.extend(world.added_policies(&arn));
             if !may_read(&arn) {
                 return Err(denied(&arn));
             }
@@ -100,10 +102,23 @@ pub(super) fn handle(
                     .map_while(|i| params.get(&format!("{prefix}.member.{i}")).cloned())
                     .collect()
             };
+            // The request's context is what the caller passes as ContextEntries, and
+            // nothing else: a key it does not pass is absent, as IAM simulates it.
+            let context: Vec<(String, String)> = (1..=50)
+                .map_while(|i| {
+                    let name = params.get(&format!("ContextEntries.member.{i}.ContextKeyName"))?;
+                    let value = params
+                        .get(&format!("ContextEntries.member.{i}.ContextKeyValues.member.1"))
+                        .cloned()
+                        .unwrap_or_default();
+                    Some((name.clone(), value))
+                })
+                .collect();
+            let ctx = crate::iam::RequestContext::complete(context);
             let mut results = String::new();
             for a in list("ActionNames") {
                 for r in list("ResourceArns") {
-                    let d = crate::iam::evaluate(&policies, boundary.as_ref(), &a, &r);
+                    let d = crate::iam::evaluate_in(&policies, boundary.as_ref(), &a, &r, &ctx);
                     let decision = d.iam_name();
                     let (by, boundary_allows) = match &d {
                         crate::iam::Decision::Allowed { by } | crate::iam::Decision::ExplicitDeny { by } => {
