@@ -392,6 +392,8 @@ pub enum Operation {
     TableColumns,
     /// A conditional delete of a key that does not exist: no data changes.
     WriteProbe,
+    /// The table's `custom_properties` (`system_schema_mcs.tables`), for a restore.
+    TableProperties,
 }
 
 impl Operation {
@@ -404,6 +406,7 @@ impl Operation {
                 | Operation::KeyspaceExists
                 | Operation::KeyspaceTables
                 | Operation::TableColumns
+                | Operation::TableProperties
         )
     }
 }
@@ -420,6 +423,7 @@ impl std::fmt::Display for Operation {
             Operation::ReadSibling => "read sibling table",
             Operation::TableColumns => "columns of table",
             Operation::WriteProbe => "write probe (conditional, no data changed)",
+            Operation::TableProperties => "table properties",
         })
     }
 }
@@ -544,8 +548,23 @@ pub struct CqlReport {
     /// What kind of failure `connection_error` describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_failure: Option<CqlFailure>,
+    /// The table's properties as `system_schema_mcs.tables` lists them (read for a restore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_properties: Option<TableProperties>,
     /// A real driver (scylla) connecting end to end with the same settings.
     pub driver: Option<DriverCheck>,
+}
+
+/// What Keyspaces lists in a table's `custom_properties`, as it spells it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableProperties {
+    /// `point_in_time_recovery.status`: `enabled` or `disabled`.
+    pub point_in_time_recovery: Option<String>,
+    /// `encryption_specification.encryption_type`: `AWS_OWNED_KMS_KEY` or `CUSTOMER_MANAGED_KMS_KEY`.
+    pub encryption_type: Option<String>,
+    pub kms_key: Option<String>,
+    /// `capacity_mode.throughput_mode`: `PAY_PER_REQUEST` or `PROVISIONED`.
+    pub throughput_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

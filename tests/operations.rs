@@ -128,6 +128,103 @@ fn restore_missing_select() {
         findings.contains("restore would be denied") && findings.contains("cassandra:Select"),
         "{findings}"
     );
+    // The source is encrypted with a customer managed key: the restore needs it too.
+    assert_eq!(
+        v["evidence"]["cql"]["table_properties"]["encryption_type"],
+        "CUSTOMER_MANAGED_KMS_KEY"
+    );
+    assert!(findings.contains("\"leaf\":\"restore-cmk\""), "{findings}");
+}
+
+/// Recovery off on the table: the restore is impossible, said in words.
+#[test]
+fn restore_no_pitr() {
+    let lab = LabProcess::start("restore-no-pitr");
+    let v = check(&lab, &[]);
+    assert_eq!(v["causes"][0], "schema", "{}", v["findings"]);
+    let f = root(&v);
+    assert_eq!(f["leaf"], "restore-no-pitr");
+    assert!(f["title"].as_str().unwrap().contains("point-in-time recovery"), "{f}");
+    assert!(
+        f["fix"]["commands"]
+            .to_string()
+            .contains("'point_in_time_recovery': {'status': 'enabled'}"),
+        "{f}"
+    );
+    assert_eq!(
+        v["evidence"]["cql"]["table_properties"]["point_in_time_recovery"],
+        "disabled"
+    );
+}
+
+/// Each new scenario with --operations all: its cause first, and a finding naming the
+/// operation's exact action and ARN.
+#[test]
+fn every_operation_scenario_with_all_operations() {
+    for (scenario, cause, action) in [
+        ("missing-create", "missing-permission", "cassandra:Create"),
+        ("missing-alter", "missing-permission", "cassandra:Alter"),
+        ("missing-drop", "missing-permission", "cassandra:Drop"),
+        ("restore-missing-select", "missing-permission", "cassandra:Select"),
+        (
+            "restore-sourcevpce-without-via-service",
+            "missing-permission",
+            "cassandra:Select",
+        ),
+        ("restore-no-pitr", "schema", "point-in-time recovery"),
+    ] {
+        let lab = LabProcess::start(scenario);
+        let v = check(&lab, &["--operations", "all"]);
+        assert_eq!(v["causes"][0], cause, "{scenario}: {}", v["findings"]);
+        let ops = v["evidence"]["operations"].as_array().unwrap();
+        let names: std::collections::BTreeSet<&str> = ops.iter().map(|o| o["operation"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), 6, "{scenario}: every operation evaluated: {names:?}");
+        assert!(
+            ops.iter().all(|o| o["local"].is_object() && o["simulator"].is_string()),
+            "{scenario}: local and simulator side by side: {ops:?}"
+        );
+        let findings = v["findings"].to_string();
+        assert!(findings.contains(action), "{scenario}: {findings}");
+    }
+}
+
+/// No probe changes data or schema: every table and the schema read the same before
+/// and after a check with every operation and the write probe.
+#[test]
+fn no_probe_changes_data_or_schema() {
+    let lab = LabProcess::start("healthy");
+    let read = || {
+        python_driver(&driver_cfg(
+            &lab,
+            &[
+                ("SELECT * FROM store.orders", "LOCAL_ONE"),
+                ("SELECT * FROM store.customers", "LOCAL_ONE"),
+                (
+                    "SELECT keyspace_name, table_name FROM system_schema.tables",
+                    "LOCAL_ONE",
+                ),
+                (
+                    "SELECT keyspace_name, table_name, column_name, type FROM system_schema.columns",
+                    "LOCAL_ONE",
+                ),
+                (
+                    "SELECT keyspace_name, table_name, custom_properties FROM system_schema_mcs.tables",
+                    "LOCAL_ONE",
+                ),
+            ],
+        ))
+    };
+    let before = read();
+    assert_eq!(before["connected"], true, "{before}");
+    let v = check(&lab, &["--operations", "all", "--probe-writes"]);
+    assert_eq!(
+        v["evidence"]["operations"].as_array().unwrap().len(),
+        7,
+        "{}",
+        v["evidence"]["operations"]
+    );
+    let after = read();
+    assert_eq!(before["results"], after["results"]);
 }
 
 /// Through the VPC endpoint the application works, but a restore's source read (made

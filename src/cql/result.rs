@@ -22,6 +22,17 @@ impl ResultBody {
         }
     }
 
+    /// The raw value of column `name` in every row where it is set.
+    pub fn cells(&self, name: &str) -> Vec<Vec<u8>> {
+        match self {
+            ResultBody::Rows { columns, rows } => match columns.iter().position(|c| c == name) {
+                Some(i) => rows.iter().filter_map(|r| r.get(i).cloned().flatten()).collect(),
+                None => vec![],
+            },
+            _ => vec![],
+        }
+    }
+
     /// The text of column `name` in every row.
     pub fn texts(&self, name: &str) -> Vec<String> {
         match self {

@@ -25,6 +25,9 @@ impl CqlType {
     /// Parses a CQL type name such as `text`, `set<text>` or `map<text, blob>`.
     pub fn parse(s: &str) -> Option<CqlType> {
         let s = s.trim().to_ascii_lowercase();
+        if let Some(inner) = s.strip_prefix("frozen<").and_then(|r| r.strip_suffix('>')) {
+            return CqlType::parse(inner);
+        }
         if let Some(inner) = s.strip_prefix("set<").and_then(|r| r.strip_suffix('>')) {
             return Some(CqlType::Set(Box::new(CqlType::parse(inner)?)));
         }

@@ -211,7 +211,19 @@ pub async fn start(opts: LabOptions) -> Result<RunningLab, LabError> {
             .with_no_client_auth()
             .with_single_cert(pki.chain.clone(), pki.key.clone_key())?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
-    let mut shared = cql_server::CqlShared::new(world.clone(), store::Store::new(KEYSPACE, TABLE, OTHER_TABLE), nodes);
+    let mut shared = cql_server::CqlShared::new(
+        world.clone(),
+        store::Store::with_properties(
+            KEYSPACE,
+            TABLE,
+            OTHER_TABLE,
+            store::TableProperties {
+                point_in_time_recovery: scenario.server.point_in_time_recovery,
+                customer_managed_key: scenario.server.customer_managed_key.clone(),
+            },
+        ),
+        nodes,
+    );
     shared.misbehave = scenario.server.misbehave;
     let shared = Arc::new(shared);
     let mut tasks = Vec::new();

@@ -61,6 +61,12 @@ pub struct ServerSpec {
     /// IAM refuses every read (the principal has no iam:Get*/List* rights).
     #[serde(default)]
     pub deny_iam_reads: bool,
+    /// Point-in-time recovery on the application's table (`custom_properties`).
+    #[serde(default = "yes")]
+    pub point_in_time_recovery: bool,
+    /// The table is encrypted with this customer managed KMS key (else an AWS owned key).
+    #[serde(default)]
+    pub customer_managed_key: Option<String>,
     /// Connections arrive through this interface VPC endpoint (its id is the request's
     /// `aws:SourceVpce`); else over the public endpoint, where the key is absent.
     #[serde(default)]
@@ -106,6 +112,8 @@ impl Default for ServerSpec {
             misbehave: None,
             deny_iam_reads: false,
             source_vpce: None,
+            point_in_time_recovery: true,
+            customer_managed_key: None,
         }
     }
 }

@@ -68,6 +68,9 @@ pub struct SystemView<'a> {
 
 pub struct Store {
     tables: Mutex<Vec<(TableDef, Vec<Vec<Value>>)>>,
+    /// The application's table and its properties.
+    primary: String,
+    properties: TableProperties,
 }
 
 fn col(name: &str, ty: &str, kind: ColumnKind) -> ColumnDef {
@@ -92,8 +95,56 @@ fn token(i: usize, n: usize) -> String {
     ((i as u64 * step) as i64).wrapping_add(i64::MIN).to_string()
 }
 
+/// What `system_schema_mcs.tables` reports of the application's table.
+#[derive(Debug, Clone, Default)]
+pub struct TableProperties {
+    pub point_in_time_recovery: bool,
+    pub customer_managed_key: Option<String>,
+}
+
+/// A table's `custom_properties`, as Keyspaces lists them (values are strings).
+fn custom_properties(p: &TableProperties) -> Value {
+    let map = |items: Vec<(&str, String)>| {
+        Value::Map(
+            items
+                .into_iter()
+                .map(|(k, v)| (Value::text(k), Value::Text(v)))
+                .collect(),
+        )
+    };
+    let pitr = if p.point_in_time_recovery {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    let encryption = match &p.customer_managed_key {
+        Some(k) => vec![
+            ("encryption_type", "CUSTOMER_MANAGED_KMS_KEY".to_string()),
+            ("kms_key_identifier", k.clone()),
+        ],
+        None => vec![("encryption_type", "AWS_OWNED_KMS_KEY".to_string())],
+    };
+    Value::Map(vec![
+        (
+            Value::text("capacity_mode"),
+            map(vec![("throughput_mode", "PAY_PER_REQUEST".to_string())]),
+        ),
+        (Value::text("encryption_specification"), map(encryption)),
+        (
+            Value::text("point_in_time_recovery"),
+            map(vec![("status", pitr.to_string())]),
+        ),
+    ])
+}
+
 impl Store {
     pub fn new(keyspace: &str, table: &str, other_table: &str) -> Store {
+        Store::with_properties(keyspace, table, other_table, TableProperties::default())
+    }
+
+    /// The store with `properties` on the application's table (the other table keeps
+    /// Keyspaces' defaults for CQL: recovery off, an AWS owned key).
+    pub fn with_properties(keyspace: &str, table: &str, other_table: &str, properties: TableProperties) -> Store {
         let orders = TableDef {
             keyspace: keyspace.into(),
             name: table.into(),
@@ -119,6 +170,8 @@ impl Store {
         let crows = vec![vec![Value::text("c-1"), Value::text("Ada")]];
         Store {
             tables: Mutex::new(vec![(orders, rows), (customers, crows)]),
+            primary: table.to_string(),
+            properties,
         }
     }
 
@@ -322,7 +375,19 @@ impl Store {
             ("system_schema_mcs", "tables") => rows(
                 self.lock()
                     .iter()
-                    .map(|(d, _)| vec![Value::text(&d.keyspace), Value::text(&d.name), Value::text("ACTIVE")])
+                    .map(|(d, _)| {
+                        let props = if d.name == self.primary {
+                            self.properties.clone()
+                        } else {
+                            TableProperties::default()
+                        };
+                        vec![
+                            Value::text(&d.keyspace),
+                            Value::text(&d.name),
+                            Value::text("ACTIVE"),
+                            custom_properties(&props),
+                        ]
+                    })
                     .collect(),
             ),
             _ => rows(vec![]),

@@ -215,6 +215,7 @@ pub const TABLES: &[SystemTable] = &[
             ("keyspace_name", "text", P),
             ("table_name", "text", C),
             ("status", "text", R),
+            ("custom_properties", "map<text, frozen<map<text, text>>>", R),
         ],
     ),
     t("system_schema_mcs", "columns", SCHEMA_COLUMNS),

@@ -519,6 +519,22 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
             run.report.sibling_reads.push((other.clone(), ok));
         }
     }
+    if run.target.operations.contains(&crate::evidence::OperationKind::Restore)
+        && run.report.table_exists != Some(false)
+    {
+        let pq = format!(
+            "SELECT custom_properties FROM system_schema_mcs.tables WHERE keyspace_name = '{}' AND table_name = '{}'",
+            ks.replace('\'', "''"),
+            table.replace('\'', "''")
+        );
+        if let Some(r) = run.attempt(conn, Operation::TableProperties, &pq, one, false).await {
+            run.report.table_properties = r
+                .cells("custom_properties")
+                .into_iter()
+                .next()
+                .map(|b| table_properties(&b));
+        }
+    }
     if run.target.probe_writes && run.report.table_exists != Some(false) {
         let cq = format!(
             "SELECT column_name, kind, type FROM system_schema.columns WHERE keyspace_name = '{}' AND table_name = '{}'",
@@ -547,6 +563,41 @@ async fn queries(run: &mut Run<'_>, conn: &mut Conn) {
         run.attempt(conn, Operation::WriteProbe, &wq, Consistency::LocalQuorum, true)
             .await;
     }
+}
+
+/// `custom_properties` (a `map<text, frozen<map<text, text>>>`) as the evidence keeps it.
+fn table_properties(bytes: &[u8]) -> crate::evidence::TableProperties {
+    use crate::cql::value::{CqlType, Value};
+    let mut out = crate::evidence::TableProperties::default();
+    let Some(ty) = CqlType::parse("map<text, frozen<map<text, text>>>") else {
+        return out;
+    };
+    let Ok(Value::Map(outer)) = Value::decode(&ty, Some(bytes)) else {
+        return out;
+    };
+    let text = |v: &Value| match v {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    };
+    for (k, v) in &outer {
+        let Value::Map(inner) = v else { continue };
+        let get = |name: &str| {
+            inner
+                .iter()
+                .find(|(ik, _)| text(ik).as_deref() == Some(name))
+                .and_then(|(_, iv)| text(iv))
+        };
+        match text(k).as_deref() {
+            Some("point_in_time_recovery") => out.point_in_time_recovery = get("status"),
+            Some("encryption_specification") => {
+                out.encryption_type = get("encryption_type");
+                out.kms_key = get("kms_key_identifier");
+            }
+            Some("capacity_mode") => out.throughput_mode = get("throughput_mode"),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A literal for a key value that does not exist (random, so the conditional write changes nothing).

@@ -14,6 +14,7 @@ const NETWORK_KEYS: [&str; 4] = ["aws:sourcevpce", "aws:sourcevpc", "aws:sourcei
 
 pub(super) fn operation_rules(c: &mut Ctx<'_>) {
     let ev = c.ev;
+    restore_state(c);
     for op in &ev.operations {
         let probed_live =
             op.operation == OperationKind::Select || (op.operation == OperationKind::Modify && ev.target.probe_writes);
@@ -142,5 +143,44 @@ fn denied(c: &mut Ctx<'_>, op: &OperationCheck, d: &Decision) {
             }
             None => f.missing = Some(format!("no statement allows {} on {}", op.action, op.resource)),
         }
+    }
+}
+
+/// What the table's own state says of a restore: recovery off, or a customer managed key.
+fn restore_state(c: &mut Ctx<'_>) {
+    let ev = c.ev;
+    if !ev.target.operations.contains(&OperationKind::Restore) {
+        return;
+    }
+    let Some(p) = ev.cql.as_ref().and_then(|q| q.table_properties.as_ref()) else {
+        return;
+    };
+    if let Some(status) = p
+        .point_in_time_recovery
+        .as_ref()
+        .filter(|s| !s.eq_ignore_ascii_case("enabled"))
+    {
+        c.add(
+            LeafId::RestoreNoPitr,
+            vec![format!(
+                "system_schema_mcs.tables: point_in_time_recovery status '{status}'"
+            )],
+            vec![step(
+                "Is point-in-time recovery enabled on the source table?",
+                format!("no: {status}"),
+            )],
+            &[("pitr_status", status.clone())],
+        );
+    }
+    if p.encryption_type.as_deref() == Some("CUSTOMER_MANAGED_KMS_KEY") {
+        let key = p.kms_key.clone().unwrap_or_else(|| "<kms-key>".into());
+        c.add(
+            LeafId::RestoreCmk,
+            vec![format!(
+                "system_schema_mcs.tables: encryption_type CUSTOMER_MANAGED_KMS_KEY, key {key}"
+            )],
+            vec![step("Is the source encrypted with a customer managed key?", "yes")],
+            &[("kms_key", key)],
+        );
     }
 }
