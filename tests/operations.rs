@@ -250,4 +250,49 @@ fn restore_sourcevpce_without_via_service() {
         !attempts.contains("0x2100") && !attempts.contains("\"code\":8448"),
         "{attempts}"
     );
+    // The statement it proposes (allow when aws:ViaAWSService), put on the principal,
+    // makes both the local evaluation and the simulator allow the source read.
+    put_policy(&lab, &f["least_privilege_policy"]);
+    let after = check(&lab, &[]);
+    let source = after["evidence"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["via_service"] == true)
+        .cloned()
+        .unwrap();
+    assert_eq!(source["local"]["decision"], "allowed", "{source}");
+    assert_eq!(source["simulator"], "allowed", "{source}");
+    assert!(!after["findings"].to_string().contains("restore-needs-via-service"));
+}
+
+/// The least-privilege statement for the restore's denied source read, put on the
+/// principal in the lab, makes the evaluation allow it.
+#[test]
+fn restore_missing_select_fixed_by_least_privilege() {
+    let lab = LabProcess::start("restore-missing-select");
+    let v = check(&lab, &[]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["leaf"] == "operation-denied")
+        .cloned()
+        .unwrap();
+    assert!(f["title"].as_str().unwrap().starts_with("restore"), "{f}");
+    put_policy(&lab, &f["least_privilege_policy"]);
+    let after = check(&lab, &[]);
+    let restore: Vec<Value> = after["evidence"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["operation"] == "restore")
+        .cloned()
+        .collect();
+    assert!(
+        restore
+            .iter()
+            .all(|o| o["local"]["decision"] == "allowed" && o["simulator"] == "allowed"),
+        "{restore:?}"
+    );
 }

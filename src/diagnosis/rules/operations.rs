@@ -59,6 +59,18 @@ pub(super) fn operation_rules(c: &mut Ctx<'_>) {
                         "an Allow of {} on {} when aws:ViaAWSService is true",
                         op.action, op.resource
                     ));
+                    // AWS's documented pattern: the same actions allowed when Keyspaces
+                    // makes the request on the principal's behalf.
+                    f.least_privilege_policy = Some(serde_json::json!({
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "RestoreViaKeyspaces",
+                            "Effect": "Allow",
+                            "Action": op.action,
+                            "Resource": op.resource,
+                            "Condition": {"Bool": {"aws:ViaAWSService": "true"}}
+                        }]
+                    }));
                 }
             }
             Some(d) => denied(c, op, d),
