@@ -157,35 +157,92 @@ fn restore_no_pitr() {
     );
 }
 
-/// Each new scenario with --operations all: its cause first, and a finding naming the
-/// operation's exact action and ARN.
-#[test]
-fn every_operation_scenario_with_all_operations() {
-    for (scenario, cause, action) in [
-        ("missing-create", "missing-permission", "cassandra:Create"),
-        ("missing-alter", "missing-permission", "cassandra:Alter"),
-        ("missing-drop", "missing-permission", "cassandra:Drop"),
-        ("restore-missing-select", "missing-permission", "cassandra:Select"),
-        (
-            "restore-sourcevpce-without-via-service",
-            "missing-permission",
-            "cassandra:Select",
-        ),
-        ("restore-no-pitr", "schema", "point-in-time recovery"),
-    ] {
-        let lab = LabProcess::start(scenario);
-        let v = check(&lab, &["--operations", "all"]);
-        assert_eq!(v["causes"][0], cause, "{scenario}: {}", v["findings"]);
-        let ops = v["evidence"]["operations"].as_array().unwrap();
-        let names: std::collections::BTreeSet<&str> = ops.iter().map(|o| o["operation"].as_str().unwrap()).collect();
-        assert_eq!(names.len(), 6, "{scenario}: every operation evaluated: {names:?}");
+/// A new scenario with --operations all: its cause first, every operation evaluated
+/// with local and simulator decisions side by side, and a finding naming the exact
+/// action and ARN with the denying statement and its policy, or what is missing.
+fn with_all_operations(scenario: &str, cause: &str, leaf: &str, action: &str) {
+    let lab = LabProcess::start(scenario);
+    let v = check(&lab, &["--operations", "all"]);
+    assert_eq!(v["causes"][0], cause, "{scenario}: {}", v["findings"]);
+    let ops = v["evidence"]["operations"].as_array().unwrap();
+    let names: std::collections::BTreeSet<&str> = ops.iter().map(|o| o["operation"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 6, "{scenario}: every operation evaluated: {names:?}");
+    assert!(
+        ops.iter().all(|o| o["local"].is_object() && o["simulator"].is_string()),
+        "{scenario}: local and simulator side by side: {ops:?}"
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["leaf"] == leaf && f["title"].as_str().unwrap().contains(action))
+        .cloned()
+        .unwrap_or_else(|| panic!("{scenario}: a {leaf} finding naming {action}: {}", v["findings"]));
+    if leaf != "restore-no-pitr" {
         assert!(
-            ops.iter().all(|o| o["local"].is_object() && o["simulator"].is_string()),
-            "{scenario}: local and simulator side by side: {ops:?}"
+            f["title"].as_str().unwrap().contains(TABLE) || f["why"].as_str().unwrap().contains(TABLE),
+            "{scenario}: the exact ARN: {f}"
         );
-        let findings = v["findings"].to_string();
-        assert!(findings.contains(action), "{scenario}: {findings}");
+        assert!(
+            f["missing"].is_string() || (f["statement"].is_object() && f["policy_arn"].is_string()),
+            "{scenario}: the denying statement or what is missing: {f}"
+        );
     }
+}
+
+#[test]
+fn missing_create_with_all_operations() {
+    with_all_operations(
+        "missing-create",
+        "missing-permission",
+        "operation-denied",
+        "cassandra:Create",
+    );
+}
+
+#[test]
+fn missing_alter_with_all_operations() {
+    with_all_operations(
+        "missing-alter",
+        "missing-permission",
+        "operation-denied",
+        "cassandra:Alter",
+    );
+}
+
+#[test]
+fn missing_drop_with_all_operations() {
+    with_all_operations(
+        "missing-drop",
+        "missing-permission",
+        "operation-denied",
+        "cassandra:Drop",
+    );
+}
+
+#[test]
+fn restore_missing_select_with_all_operations() {
+    with_all_operations(
+        "restore-missing-select",
+        "missing-permission",
+        "operation-denied",
+        "cassandra:Select",
+    );
+}
+
+#[test]
+fn restore_sourcevpce_without_via_service_with_all_operations() {
+    with_all_operations(
+        "restore-sourcevpce-without-via-service",
+        "missing-permission",
+        "restore-needs-via-service",
+        "cassandra:Select",
+    );
+}
+
+#[test]
+fn restore_no_pitr_with_all_operations() {
+    with_all_operations("restore-no-pitr", "schema", "restore-no-pitr", "point-in-time recovery");
 }
 
 /// No probe changes data or schema: every table and the schema read the same before
