@@ -33,6 +33,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// A quiz for new staff: guess the cause from what a failing application shows.
     Train(TrainArgs),
+    /// Group many hosts' check --json reports (files, directories, or - for JSON lines on stdin) by verdict and root cause.
+    Summarize(SummarizeArgs),
+    /// The evidence that differs between a working host's report and a failing one's, nearest to the failure first.
+    Diff(DiffArgs),
     /// Print shell completions for bash, zsh or fish.
     Completions {
         #[arg(value_enum)]
@@ -42,6 +46,30 @@ pub enum Command {
     Man,
     /// Serve a faithful local Amazon Keyspaces (CQL v4 over TLS, SigV4, IAM denials, STS) for one scenario.
     Lab(LabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    /// Report files (check --json), directories of them, or - for JSON lines on stdin.
+    #[arg(required = true)]
+    pub reports: Vec<String>,
+    /// One JSON document on stdout.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Markdown on stdout.
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The report of a host where the connection works.
+    pub good: String,
+    /// The report of a host where it fails.
+    pub bad: String,
+    /// One JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod digest;
 pub mod driver_config;
 pub mod evidence;
 pub mod explain;
+pub mod fleet;
 pub mod iam;
 pub mod lab;
 pub mod leaf_id;

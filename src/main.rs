@@ -66,6 +66,8 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => rt.block_on(run_demo(args)),
         Some(Command::Completions { .. }) | Some(Command::Man) => ExitCode::SUCCESS,
         Some(Command::Train(args)) => rt.block_on(run_train(args)),
+        Some(Command::Summarize(args)) => run_summarize(args),
+        Some(Command::Diff(args)) => run_diff(args),
         None => rt.block_on(run_tui(cli.target)),
     };
     // A blocking read still waiting (a slow device, a hung network file system) is
@@ -286,6 +288,53 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{}", out.trim_end());
+    ExitCode::SUCCESS
+}
+
+fn run_summarize(args: keyspaces_doctor::cli::SummarizeArgs) -> ExitCode {
+    use keyspaces_doctor::fleet::{Report, summarize};
+    let reports = match Report::load(&args.reports, &mut std::io::stdin().lock()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}; pass check --json reports, a directory of them, or - for JSON lines on stdin");
+            return ExitCode::from(2);
+        }
+    };
+    let s = summarize::summarize(&reports);
+    let out = if args.json {
+        serde_json::to_string(&s).unwrap_or_default()
+    } else {
+        summarize::render_text(&s, args.markdown)
+    };
+    let _ = writeln!(std::io::stdout().lock(), "{}", out.trim_end());
+    if s.groups.iter().any(|g| g.verdict != "ok") {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_diff(args: keyspaces_doctor::cli::DiffArgs) -> ExitCode {
+    use keyspaces_doctor::fleet::{Report, diff};
+    let load = |p: &String| Report::load(std::slice::from_ref(p), &mut std::io::empty());
+    let (good, bad) = match (load(&args.good), load(&args.bad)) {
+        (Ok(mut g), Ok(mut b)) if g.len() == 1 && b.len() == 1 => (g.remove(0), b.remove(0)),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}; pass two check --json report files");
+            return ExitCode::from(2);
+        }
+        _ => {
+            eprintln!("error: diff compares two report files, a working host's and a failing one's");
+            return ExitCode::from(2);
+        }
+    };
+    let d = diff::diff(&good, &bad);
+    let out = if args.json {
+        serde_json::json!({"good": good.host, "bad": bad.host, "differences": d}).to_string()
+    } else {
+        diff::render_text(&good, &bad, &d)
+    };
+    let _ = writeln!(std::io::stdout().lock(), "{}", out.trim_end());
     ExitCode::SUCCESS
 }
 

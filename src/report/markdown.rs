@@ -117,7 +117,7 @@ pub fn render(d: &Diagnosis, ev: &Evidence) -> String {
 
 /// Text for Markdown prose: characters Markdown would act on are escaped (inline code
 /// spans written with backticks are kept), and no line break can start a new block.
-fn prose(s: &str) -> String {
+pub fn prose(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
