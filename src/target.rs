@@ -166,6 +166,14 @@ fn load_pem_roots(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>
 }
 
 impl Target {
+    /// The region of the resource ARNs: the endpoint's, else the signing region.
+    pub fn arn_region(&self) -> &str {
+        self.host_region
+            .as_deref()
+            .or(self.region.as_deref())
+            .unwrap_or("us-east-1")
+    }
+
     /// Builds the target; `env` reads environment variables (injectable for tests).
     pub fn from_args(a: &TargetArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Target, UsageError> {
         let rc_path = a.cqlshrc.clone().or_else(|| {

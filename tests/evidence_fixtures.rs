@@ -4,6 +4,7 @@
 //! `hand/` for states the lab cannot produce) must yield exactly the findings listed in
 //! `tests/fixtures/evidence/expected.toml` (severity, leaf and cause, in order), and each
 //! scenario's fixture must lead with the leaf and cause its scenario file names.
+mod common;
 use keyspaces_doctor::diagnosis;
 use keyspaces_doctor::evidence::Evidence;
 use std::collections::BTreeMap;
@@ -34,18 +35,7 @@ fn fixtures() -> BTreeMap<String, PathBuf> {
 }
 
 fn shape(ev: &Evidence) -> Vec<String> {
-    diagnosis::evaluate(ev)
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}",
-                serde_json::to_value(f.severity).unwrap().as_str().unwrap(),
-                f.leaf,
-                f.cause.as_str()
-            )
-        })
-        .collect()
+    common::finding_shape(&diagnosis::evaluate(ev).findings)
 }
 
 #[derive(serde::Deserialize)]

@@ -19,17 +19,7 @@ fn fixture_path(scenario: &str) -> PathBuf {
 
 /// (severity, leaf, cause) per finding, in order.
 fn shape(findings: &[diagnosis::Finding]) -> Vec<String> {
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}",
-                serde_json::to_value(f.severity).unwrap().as_str().unwrap(),
-                f.leaf,
-                f.cause.as_str()
-            )
-        })
-        .collect()
+    finding_shape(findings)
 }
 
 fn live(scenario: &str) -> Value {

@@ -21,26 +21,7 @@ fn root(scenario: &str) -> (LabProcess, Value) {
 }
 
 fn put_policy(lab: &LabProcess, user: &str, policy: &Value) {
-    let file = lab.dir.path().join("least-privilege.json");
-    std::fs::write(&file, policy.to_string()).unwrap();
-    let out = aws_cli(
-        &[
-            "iam",
-            "put-user-policy",
-            "--user-name",
-            user,
-            "--policy-name",
-            "LeastPrivilege",
-            "--policy-document",
-            &format!("file://{}", file.display()),
-            "--endpoint-url",
-            lab.json["sts"].as_str().unwrap(),
-        ],
-        lab.json["access_key"]["id"].as_str().unwrap(),
-        lab.json["access_key"]["secret"].as_str().unwrap(),
-        None,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    put_user_policy(lab, user, "LeastPrivilege", policy);
 }
 
 fn fixed_by_least_privilege(scenario: &str, statement: &str, consistency: &str) {

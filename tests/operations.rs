@@ -69,27 +69,7 @@ fn missing(scenario: &str, operation: &str, action: &str) {
 }
 
 fn put_policy(lab: &LabProcess, policy: &Value) {
-    assert!(policy.is_object(), "a least-privilege policy: {policy}");
-    let file = lab.dir.path().join("operation-policy.json");
-    std::fs::write(&file, policy.to_string()).unwrap();
-    let out = aws_cli(
-        &[
-            "iam",
-            "put-user-policy",
-            "--user-name",
-            "app",
-            "--policy-name",
-            "OperationLeastPrivilege",
-            "--policy-document",
-            &format!("file://{}", file.display()),
-            "--endpoint-url",
-            lab.json["sts"].as_str().unwrap(),
-        ],
-        lab.json["access_key"]["id"].as_str().unwrap(),
-        lab.json["access_key"]["secret"].as_str().unwrap(),
-        None,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    put_user_policy(lab, "app", "OperationLeastPrivilege", policy);
 }
 
 #[test]

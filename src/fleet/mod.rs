@@ -123,6 +123,23 @@ pub enum Kind {
     DriverConfig,
 }
 
+impl Kind {
+    const ALL: [Kind; 12] = [
+        Kind::Principal,
+        Kind::Credentials,
+        Kind::Region,
+        Kind::Endpoint,
+        Kind::Network,
+        Kind::TlsName,
+        Kind::TlsTrust,
+        Kind::TlsVersion,
+        Kind::Clock,
+        Kind::Permission,
+        Kind::Schema,
+        Kind::DriverConfig,
+    ];
+}
+
 /// The kinds nearest to a root cause, first.
 pub fn relevance(cause: Option<Cause>) -> Vec<Kind> {
     use Kind::*;
@@ -142,20 +159,7 @@ pub fn relevance(cause: Option<Cause>) -> Vec<Kind> {
         Some(Cause::Unknown) | None => &[],
     };
     let mut order: Vec<Kind> = first.to_vec();
-    for k in [
-        Principal,
-        Credentials,
-        Region,
-        Endpoint,
-        Network,
-        TlsName,
-        TlsTrust,
-        TlsVersion,
-        Clock,
-        Permission,
-        Schema,
-        DriverConfig,
-    ] {
+    for k in Kind::ALL {
         if !order.contains(&k) {
             order.push(k);
         }

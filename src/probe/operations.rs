@@ -14,11 +14,7 @@ fn all(target: &Target, principal_arn: &str) -> Vec<(crate::evidence::OperationK
     let Some(account) = principal_arn.split(':').nth(4).filter(|a| !a.is_empty()) else {
         return vec![];
     };
-    let region = target
-        .host_region
-        .as_deref()
-        .or(target.region.as_deref())
-        .unwrap_or("us-east-1");
+    let region = target.arn_region();
     target
         .operations
         .iter()
@@ -61,26 +57,12 @@ pub fn evaluate(
     table_read_ok: bool,
 ) -> Vec<OperationCheck> {
     let table_arn = match (&target.keyspace, &target.table, principal_arn.split(':').nth(4)) {
-        (Some(k), Some(t), Some(account)) => Some(
-            crate::iam::ResourceArn::table(
-                target
-                    .host_region
-                    .as_deref()
-                    .or(target.region.as_deref())
-                    .unwrap_or("us-east-1"),
-                account,
-                k,
-                t,
-            )
-            .arn(),
-        ),
+        (Some(k), Some(t), Some(account)) => {
+            Some(crate::iam::ResourceArn::table(target.arn_region(), account, k, t).arn())
+        }
         _ => None,
     };
-    let region = target
-        .host_region
-        .clone()
-        .or(target.region.clone())
-        .unwrap_or_else(|| "us-east-1".into());
+    let region = target.arn_region().to_string();
     all(target, principal_arn)
         .into_iter()
         .map(|(operation, r)| {

@@ -211,11 +211,7 @@ pub fn checks_for(target: &Target, principal_arn: &str) -> Vec<(String, String)>
     let Some(account) = principal_arn.split(':').nth(4).filter(|a| !a.is_empty()) else {
         return vec![];
     };
-    let region = target
-        .host_region
-        .as_deref()
-        .or(target.region.as_deref())
-        .unwrap_or("us-east-1");
+    let region = target.arn_region();
     let select = "cassandra:Select".to_string();
     let mut out: Vec<(String, String)> = [
         ("system", "local"),

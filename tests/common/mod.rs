@@ -346,3 +346,44 @@ pub fn peak_rss_kib(stderr: &str) -> u64 {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no rss in {stderr}"))
 }
+
+/// Puts `policy` as the inline policy `name` of the lab's IAM user `user`, with the AWS
+/// CLI and the lab's admin key, as an administrator applying a fix would.
+pub fn put_user_policy(lab: &LabProcess, user: &str, name: &str, policy: &Value) {
+    assert!(policy.is_object(), "a policy document: {policy}");
+    let file = lab.dir.path().join(format!("{name}.json"));
+    std::fs::write(&file, policy.to_string()).unwrap();
+    let out = aws_cli(
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            user,
+            "--policy-name",
+            name,
+            "--policy-document",
+            &format!("file://{}", file.display()),
+            "--endpoint-url",
+            lab.json["sts"].as_str().unwrap(),
+        ],
+        lab.json["access_key"]["id"].as_str().unwrap(),
+        lab.json["access_key"]["secret"].as_str().unwrap(),
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Each finding as "severity leaf cause", in order: what the fixture tables compare.
+pub fn finding_shape(findings: &[keyspaces_doctor::diagnosis::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                serde_json::to_value(f.severity).unwrap().as_str().unwrap(),
+                f.leaf,
+                f.cause.as_str()
+            )
+        })
+        .collect()
+}
