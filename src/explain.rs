@@ -41,6 +41,18 @@ pub struct Explanation {
     /// The node whose question the text could not answer, if the walk stopped at one.
     #[serde(skip)]
     pub stopped_at: Option<String>,
+    /// Other distinct errors in the same paste, each explained on its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<OtherError>,
+}
+
+/// Another error of the same paste and the leaf its own line leads to.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherError {
+    pub excerpt: String,
+    pub cause: Cause,
+    pub leaf: LeafId,
+    pub title: String,
 }
 
 /// The part of a long input that `explain` reads: its first and its last
@@ -241,9 +253,62 @@ fn ranked(t: &Tree, branches: &[&tree::Branch], vars: &BTreeMap<&'static str, St
     out
 }
 
-/// Explains `text` with the embedded tree.
+/// Explains `text` with the embedded tree, then each other distinct error the paste
+/// holds (its own lines), ranked after the main one.
 pub fn explain(text: &str) -> Explanation {
-    explain_with(tree::tree(), text)
+    let unwrapped = unwrap_json_escapes(text);
+    let mut e = explain_with(tree::tree(), &unwrapped);
+    e.also = others(&unwrapped, &e);
+    e
+}
+
+/// A JSON log line carries its stack trace with escaped newlines and quotes (`\n`,
+/// `\t`, `\"`): they are turned back into what they stand for, so `Caused by:` chains
+/// and multi-line messages read as the program printed them.
+pub fn unwrap_json_escapes(text: &str) -> String {
+    if !text.contains("\\n") && !text.contains("\\t") {
+        return text.to_string();
+    }
+    text.replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\\t", "\t")
+        .replace("\\\"", "\"")
+}
+
+/// The other distinct errors of a paste: each line that reads like an error and that
+/// the tree decides on its own, when it lands on another leaf than the main answer (at
+/// most five, in the order they appear).
+fn others(text: &str, main: &Explanation) -> Vec<OtherError> {
+    let mut out: Vec<OtherError> = Vec::new();
+    // The main answer's leaf (decided, else its first candidate) is not repeated.
+    let mut seen: Vec<LeafId> = main
+        .leaf
+        .or_else(|| main.candidates.first().map(|c| c.leaf))
+        .into_iter()
+        .collect();
+    if text.lines().filter(|l| !l.trim().is_empty()).count() < 2 {
+        return out;
+    }
+    for line in text.lines().map(str::trim).filter(|l| l.len() > 12).take(400) {
+        if out.len() >= 5 {
+            break;
+        }
+        if !looks_like_an_error(line) {
+            continue;
+        }
+        let e = explain_with(tree::tree(), line);
+        let Some(leaf) = e.leaf.filter(|l| !seen.contains(l)) else {
+            continue;
+        };
+        seen.push(leaf);
+        out.push(OtherError {
+            excerpt: crate::outside::text::clean(&line.chars().take(160).collect::<String>()),
+            cause: e.cause,
+            leaf,
+            title: e.title,
+        });
+    }
+    out
 }
 
 pub fn explain_with(t: &Tree, text: &str) -> Explanation {
@@ -380,6 +445,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             input_cut: None,
             trail,
             stopped_at,
+            also: vec![],
         },
         None => Explanation {
             cause: Cause::Unknown,
@@ -397,6 +463,7 @@ pub fn explain_with(t: &Tree, text: &str) -> Explanation {
             input_cut: None,
             trail,
             stopped_at,
+            also: vec![],
         },
     }
 }
@@ -456,6 +523,12 @@ pub fn render_text(e: &Explanation) -> String {
     }
     if let Some(d) = &e.doc {
         let _ = writeln!(o, "Doc: {d}");
+    }
+    if !e.also.is_empty() {
+        let _ = writeln!(o, "\nAlso in this paste (each explained on its own):");
+        for a in &e.also {
+            let _ = writeln!(o, "  - {} — {}\n    from: {}", a.cause.as_str(), a.title, a.excerpt);
+        }
     }
     o
 }

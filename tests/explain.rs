@@ -145,3 +145,39 @@ proptest! {
         let _ = explain(&t[..end]);
     }
 }
+
+/// A JSON log line carries its stack trace with escaped newlines: they are read as the
+/// program printed them, and the innermost error decides.
+#[test]
+fn json_log_lines_are_unwrapped() {
+    let line = r#"{"level":"ERROR","logger":"com.example.OrdersDao","stack_trace":"com.datastax.oss.driver.api.core.AllNodesFailedException: All 1 node(s) tried for the query failed (showing first 1 nodes, use getAllErrors() for more): Node(endPoint=cassandra.us-east-1.amazonaws.com/3.83.168.1:9142, hostId=null, hashCode=5d3a8c0e): [com.datastax.oss.driver.api.core.connection.ConnectionInitException: [s0|control|connecting...] Protocol initialization request, step 1 (OPTIONS): failed to send request (javax.net.ssl.SSLHandshakeException: PKIX path building failed)]\n\tat com.datastax.oss.driver.api.core.AllNodesFailedException.copy(AllNodesFailedException.java:141)\nCaused by: javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target"}"#;
+    let unwrapped = keyspaces_doctor::explain::unwrap_json_escapes(line);
+    assert!(
+        unwrapped.contains("\nCaused by: javax.net.ssl.SSLHandshakeException"),
+        "{unwrapped}"
+    );
+    assert!(unwrapped.contains("\n\tat com.datastax"), "{unwrapped}");
+    assert_eq!(keyspaces_doctor::explain::explain(line).cause.as_str(), "tls-trust");
+    // Text without escapes is left as it is.
+    assert_eq!(keyspaces_doctor::explain::unwrap_json_escapes("C: a b"), "C: a b");
+}
+
+/// Two distinct errors in one paste: the main answer, and the other explained on its own.
+#[test]
+fn each_distinct_error_of_a_paste_is_explained() {
+    let paste = "ERROR 12:00:01 cassandra: Provided username alice-at-111122223333 and/or password are incorrect\n\
+                 WARN 12:00:05 javax.net.ssl.SSLHandshakeException: PKIX path building failed: unable to find valid certification path to requested target\n";
+    let e = keyspaces_doctor::explain::explain(paste);
+    assert_eq!(e.cause.as_str(), "invalid-credentials");
+    assert_eq!(e.also.len(), 1, "{:?}", e.also);
+    assert_eq!(e.also[0].cause.as_str(), "tls-trust");
+    assert!(e.also[0].excerpt.contains("PKIX"), "{:?}", e.also[0]);
+    let text = keyspaces_doctor::explain::render_text(&e);
+    assert!(text.contains("Also in this paste"), "{text}");
+    // One error, one answer: nothing is repeated under "also".
+    assert!(
+        keyspaces_doctor::explain::explain("Authentication failure: Invalid signature")
+            .also
+            .is_empty()
+    );
+}
