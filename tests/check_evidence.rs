@@ -225,46 +225,6 @@ fn usage_errors_exit_2_with_a_clear_message() {
     }
 }
 
-/// A free loopback port (bound then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Moto(std::process::Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Moto {
-    /// A moto server on a free port, ready; `no_auth_actions` makes it enforce IAM
-    /// authentication after that many calls. Returns it with its URL.
-    fn start(no_auth_actions: Option<&str>) -> (Moto, String) {
-        let port = free_port();
-        let mut cmd = Command::new(peers_bin().join("moto_server"));
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(n) = no_auth_actions {
-            cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n);
-        }
-        let moto = Moto(cmd.spawn().expect("moto_server starts"));
-        let start = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        (moto, format!("http://127.0.0.1:{port}"))
-    }
-}
-
 #[test]
 fn identity_probe_against_moto() {
     let (_moto, url) = Moto::start(Some("2"));

@@ -98,3 +98,84 @@ fn summarize_groups_by_root_cause_and_diff_names_the_cause_first() {
     assert_eq!(code, 2);
     assert!(err.contains("report"), "{err}");
 }
+
+/// The SSM Command document: schema 2.2's structure (`schemaVersion`, `parameters`,
+/// `mainSteps` with `aws:runShellScript`), every parameter constrained by a pattern its
+/// default matches, every `{{ Parameter }}` in the script declared and every declared one
+/// used; and moto's SSM accepts it with `create-document`.
+#[test]
+fn the_ssm_document_is_a_schema_2_2_command_document() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fleet/ssm/keyspaces-doctor-check.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v["schemaVersion"], "2.2");
+    let params = v["parameters"].as_object().unwrap();
+    assert!(params.len() >= 6);
+    for (name, p) in params {
+        assert_eq!(p["type"], "String", "{name}");
+        assert!(p["description"].as_str().is_some_and(|d| !d.is_empty()), "{name}");
+        let pattern = regex::Regex::new(p["allowedPattern"].as_str().unwrap()).unwrap();
+        assert!(
+            pattern.is_match(p["default"].as_str().unwrap()),
+            "{name}: default vs pattern"
+        );
+        // Nothing a shell acts on gets through a pattern.
+        for hostile in ["a'b", "$(id)", "a;b", "`id`", "a b"] {
+            assert!(!pattern.is_match(hostile), "{name} admits {hostile:?}");
+        }
+    }
+    let steps = v["mainSteps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0]["action"], "aws:runShellScript");
+    let script: Vec<&str> = steps[0]["inputs"]["runCommand"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let used: std::collections::BTreeSet<String> = regex::Regex::new(r"\{\{ *([A-Za-z0-9]+) *\}\}")
+        .unwrap()
+        .captures_iter(&script.join("\n"))
+        .map(|c| c[1].to_string())
+        .collect();
+    let declared: std::collections::BTreeSet<String> = params.keys().cloned().collect();
+    assert_eq!(used, declared);
+    assert!(
+        script.iter().any(|l| l.contains("sha256sum -c")),
+        "the fetched binary is verified"
+    );
+    assert!(script.iter().any(|l| l.contains("check --json")));
+    // As SSM renders it with the defaults, the script is valid sh.
+    let mut rendered = script.join("\n");
+    for (name, p) in params {
+        let re = regex::Regex::new(&format!(r"\{{\{{ *{name} *\}}\}}")).unwrap();
+        rendered = re.replace_all(&rendered, p["default"].as_str().unwrap()).into_owned();
+    }
+    let syntax = Command::new("sh").args(["-n", "-c", &rendered]).output().unwrap();
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+
+    let (_moto, url) = Moto::start(None);
+    let content = format!("file://{}", path.display());
+    let out = aws_cli(
+        &[
+            "ssm",
+            "create-document",
+            "--name",
+            "KeyspacesDoctorCheck",
+            "--document-type",
+            "Command",
+            "--document-format",
+            "JSON",
+            "--content",
+            &content,
+            "--endpoint-url",
+            &url,
+        ],
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["DocumentDescription"]["SchemaVersion"], "2.2", "{created}");
+    assert_eq!(created["DocumentDescription"]["DocumentType"], "Command");
+}
