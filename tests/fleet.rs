@@ -179,3 +179,61 @@ fn the_ssm_document_is_a_schema_2_2_command_document() {
     assert_eq!(created["DocumentDescription"]["SchemaVersion"], "2.2", "{created}");
     assert_eq!(created["DocumentDescription"]["DocumentType"], "Command");
 }
+
+/// Every lab scenario's report validates against the JSON Schema shipped in
+/// `assets/schema/report.schema.json` (checked by the `jsonschema` package, draft
+/// 2020-12, formats on), and a report with a verdict the schema does not know does not.
+#[test]
+fn every_scenario_report_validates_against_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = keyspaces_doctor::lab::scenario::all()
+        .unwrap()
+        .into_iter()
+        .filter(|s| !s.hostile)
+        .map(|s| s.name)
+        .collect();
+    for chunk in names.chunks(3) {
+        std::thread::scope(|s| {
+            for n in chunk {
+                let d = dir.path();
+                s.spawn(move || report(n, d));
+            }
+        });
+    }
+    let bad = dir.path().join("zz-bad.json");
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("healthy.json")).unwrap()).unwrap();
+    v["verdict"] = Value::from("maybe");
+    std::fs::write(&bad, v.to_string()).unwrap();
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/schema/report.schema.json");
+    let script = r#"
+import json, pathlib, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+for p in sorted(pathlib.Path(sys.argv[2]).glob("*.json")):
+    errors = [e.message for e in v.iter_errors(json.load(open(p)))]
+    print(json.dumps({"report": p.name, "errors": errors[:3]}))
+"#;
+    let out = Command::new(peers_bin().join("python"))
+        .args(["-c", script])
+        .arg(&schema)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), names.len() + 1, "{results:?}");
+    for r in &results {
+        let errors = r["errors"].as_array().unwrap();
+        if r["report"] == "zz-bad.json" {
+            assert!(!errors.is_empty(), "an unknown verdict must not validate");
+        } else {
+            assert!(errors.is_empty(), "{r}");
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub const PEERS: &[&str] = &[
     "awscli==1.46.3",
     "moto[server]==5.2.5",
     "cqlsh==6.2.2",
+    "jsonschema==4.26.0",
 ];
 
 /// The scenario names the product and its tests rely on.
