@@ -237,3 +237,153 @@ for p in sorted(pathlib.Path(sys.argv[2]).glob("*.json")):
         }
     }
 }
+
+/// The check flags and environment of a lab's client block, as a host's Ansible vars.
+fn host_vars(lab: &LabProcess, python: &std::path::Path) -> Value {
+    let c = lab.client();
+    let host = c["host"].as_str().unwrap();
+    let mut args: Vec<String> = vec![
+        "--host".into(),
+        host.into(),
+        "--port".into(),
+        c["port"].to_string(),
+        "--resolve".into(),
+        format!("{host}:127.0.0.1"),
+        "--region".into(),
+        c["region"].as_str().unwrap().into(),
+        "--auth".into(),
+        c["auth"].as_str().unwrap().into(),
+        "--aws-endpoint-url".into(),
+        lab.json["sts"].as_str().unwrap().into(),
+    ];
+    for (flag, key) in [
+        ("--ca-file", "ca_file"),
+        ("--keyspace", "keyspace"),
+        ("--table", "table"),
+        ("--username", "username"),
+    ] {
+        if let Some(v) = c[key].as_str() {
+            args.extend([flag.to_string(), v.to_string()]);
+        }
+    }
+    let mut env = serde_json::json!({
+        "HOME": lab.dir.path().display().to_string(),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    });
+    for (var, key) in [
+        ("KEYSPACES_PASSWORD", "password"),
+        ("AWS_ACCESS_KEY_ID", "access_key_id"),
+        ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+        ("AWS_SESSION_TOKEN", "session_token"),
+    ] {
+        if let Some(v) = c[key].as_str() {
+            env[var] = Value::from(v);
+        }
+    }
+    serde_json::json!({
+        "ansible_connection": "local",
+        "ansible_python_interpreter": python.display().to_string(),
+        "kd_args": args,
+        "kd_environment": env,
+    })
+}
+
+/// The Ansible role and playbook on four local hosts, each with its own environment
+/// pointing at another lab scenario: the binary installed (checksum-verified), each
+/// host's report fetched, and `summarize` on the controller groups them by root cause;
+/// no secret in Ansible's output; a second run installs nothing again.
+#[test]
+fn ansible_checks_four_hosts_and_summarizes_them() {
+    use sha2::Digest;
+    let venv = venv_bin("ansible-venv", &["ansible-core==2.18.1"]);
+    let scenarios = [
+        ("healthy", None),
+        ("wrong-password", Some("invalid-credentials")),
+        ("missing-select", Some("missing-permission")),
+        ("hostname-mismatch", Some("tls-hostname")),
+    ];
+    let labs: Vec<LabProcess> = scenarios.iter().map(|(s, _)| LabProcess::start(s)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut hosts = serde_json::Map::new();
+    for ((scenario, _), lab) in scenarios.iter().zip(&labs) {
+        hosts.insert(format!("host-{scenario}"), host_vars(lab, &venv.join("python")));
+    }
+    let inventory = dir.path().join("inventory.json");
+    std::fs::write(
+        &inventory,
+        serde_json::json!({"all": {"children": {"keyspaces_clients": {"hosts": hosts}}}}).to_string(),
+    )
+    .unwrap();
+    let binary = bin();
+    let sha = hex::encode(sha2::Sha256::digest(std::fs::read(&binary).unwrap()));
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let playbook = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fleet/ansible/playbook.yml");
+    let run = || {
+        Command::new(venv.join("ansible-playbook"))
+            .args(["-i", inventory.to_str().unwrap(), playbook.to_str().unwrap()])
+            .args(["-e", &format!("keyspaces_doctor_binary={}", binary.display())])
+            .args(["-e", &format!("keyspaces_doctor_sha256={sha}")])
+            .args(["-e", &format!("reports_dir={}", reports.display())])
+            .args([
+                "-e",
+                &format!(
+                    "kd_install_path={}",
+                    dir.path().join("installed-keyspaces-doctor").display()
+                ),
+            ])
+            .env("ANSIBLE_LOCAL_TEMP", dir.path().join("ansible-local"))
+            .env("ANSIBLE_REMOTE_TEMP", dir.path().join("ansible-remote"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+            .env("ANSIBLE_PYTHON_INTERPRETER", venv.join("python"))
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for lab in &labs {
+        for s in lab_secrets(lab) {
+            assert!(!stdout.contains(&s), "a secret in Ansible's output");
+        }
+    }
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("reports-summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["reports"], 4, "{summary}");
+    for (scenario, cause) in scenarios {
+        let g = summary["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| match cause {
+                Some(c) => g["cause"] == c,
+                None => g["verdict"] == "ok",
+            })
+            .unwrap_or_else(|| panic!("{scenario}: {summary}"));
+        assert_eq!(
+            g["hosts"],
+            serde_json::json!([format!("host-{scenario}")]),
+            "{scenario}: {g}"
+        );
+    }
+    // Again: the verified binary is already in place, so it is not installed twice.
+    let again = run();
+    let stdout = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(again.status.success(), "{stdout}");
+    let install: Vec<&str> = stdout.lines().filter(|l| l.contains("Install the binary")).collect();
+    assert!(!install.is_empty());
+    let recap = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("TASK [keyspaces_doctor : Install"))
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!recap.contains("changed:"), "{recap}");
+}
