@@ -102,6 +102,21 @@ pub enum OperationArg {
     All,
 }
 
+impl OperationArg {
+    /// Whether this value of `--operations` names `kind` (the values are the kinds' own
+    /// names, plus `all`).
+    pub fn names(self, kind: crate::evidence::OperationKind) -> bool {
+        use clap::ValueEnum;
+        self == OperationArg::All || self.to_possible_value().is_some_and(|v| v.get_name() == kind.as_str())
+    }
+
+    /// The value of `--operations` that names `kind`.
+    pub fn of(kind: crate::evidence::OperationKind) -> OperationArg {
+        use clap::ValueEnum;
+        OperationArg::from_str(kind.as_str(), false).unwrap_or(OperationArg::All)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuthArg {
     /// Service-specific credentials (SASL PLAIN).

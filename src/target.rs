@@ -48,24 +48,12 @@ pub use crate::evidence::AuthMode;
 /// `--operations` as a set in canonical order; by default `select`, and `modify` with
 /// `--probe-writes`.
 fn operations_of(a: &TargetArgs) -> Vec<crate::evidence::OperationKind> {
-    use crate::cli::OperationArg as A;
     use crate::evidence::OperationKind as K;
     let wanted = |k: K| {
         if a.operations.is_empty() {
             return k == K::Select || (k == K::Modify && a.probe_writes);
         }
-        a.operations.iter().any(|o| {
-            *o == A::All
-                || matches!(
-                    (o, k),
-                    (A::Select, K::Select)
-                        | (A::Modify, K::Modify)
-                        | (A::Create, K::Create)
-                        | (A::Alter, K::Alter)
-                        | (A::Drop, K::Drop)
-                        | (A::Restore, K::Restore)
-                )
-        })
+        a.operations.iter().any(|o| o.names(k))
     };
     K::ALL.into_iter().filter(|k| wanted(*k)).collect()
 }
@@ -486,6 +474,20 @@ pub fn is_service_specific_username(u: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_operation_value_names_its_own_kind() {
+        use crate::cli::OperationArg;
+        use crate::evidence::OperationKind;
+        for k in OperationKind::ALL {
+            let arg = OperationArg::of(k);
+            assert_ne!(arg, OperationArg::All, "{k}");
+            for other in OperationKind::ALL {
+                assert_eq!(arg.names(other), other == k, "{k} vs {other}");
+                assert!(OperationArg::All.names(other));
+            }
+        }
+    }
 
     fn target_of(args: &[&str]) -> Result<Target, UsageError> {
         use clap::Parser;

@@ -93,6 +93,22 @@ fn summarize_groups_by_root_cause_and_diff_names_the_cause_first() {
         );
         assert!(d[0]["why"].as_str().unwrap().contains("root cause"), "{}", d[0]);
     }
+    // A report is hostile input: its verdict is not taken on its word (the evidence is
+    // diagnosed again, so an edited "ok" does not pass a failing host), and control
+    // characters in its text are escaped before they are shown.
+    let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&failing[0]).unwrap()).unwrap();
+    forged["verdict"] = Value::from("ok");
+    forged["causes"] = serde_json::json!([]);
+    forged["host"]["name"] = Value::from("forged\u{1b}[2Jhost");
+    forged["evidence"]["cql"]["auth"]["message"] = Value::from("refused\u{1b}[31m\u{7}");
+    let forged_path = dir.path().join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let (code, out, _) = run(&["summarize", forged_path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("invalid-credentials") && !out.contains(": ok"), "{out}");
+    let (_, out, _) = run(&["diff", healthy.to_str().unwrap(), forged_path.to_str().unwrap()]);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("failing: invalid-credentials"), "{out}");
     // Bad input is a usage error that says what to pass.
     let (code, _, err) = run(&["diff", "/dev/null", healthy.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -240,52 +256,14 @@ for p in sorted(pathlib.Path(sys.argv[2]).glob("*.json")):
 
 /// The check flags and environment of a lab's client block, as a host's Ansible vars.
 fn host_vars(lab: &LabProcess, python: &std::path::Path) -> Value {
-    let c = lab.client();
-    let host = c["host"].as_str().unwrap();
-    let mut args: Vec<String> = vec![
-        "--host".into(),
-        host.into(),
-        "--port".into(),
-        c["port"].to_string(),
-        "--resolve".into(),
-        format!("{host}:127.0.0.1"),
-        "--region".into(),
-        c["region"].as_str().unwrap().into(),
-        "--auth".into(),
-        c["auth"].as_str().unwrap().into(),
-        "--aws-endpoint-url".into(),
-        lab.json["sts"].as_str().unwrap().into(),
-    ];
-    for (flag, key) in [
-        ("--ca-file", "ca_file"),
-        ("--keyspace", "keyspace"),
-        ("--table", "table"),
-        ("--username", "username"),
-    ] {
-        if let Some(v) = c[key].as_str() {
-            args.extend([flag.to_string(), v.to_string()]);
-        }
-    }
-    let mut env = serde_json::json!({
-        "HOME": lab.dir.path().display().to_string(),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    });
-    for (var, key) in [
-        ("KEYSPACES_PASSWORD", "password"),
-        ("AWS_ACCESS_KEY_ID", "access_key_id"),
-        ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
-        ("AWS_SESSION_TOKEN", "session_token"),
-    ] {
-        if let Some(v) = c[key].as_str() {
-            env[var] = Value::from(v);
-        }
-    }
+    let env: serde_json::Map<String, Value> = client_env(lab)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect();
     serde_json::json!({
         "ansible_connection": "local",
         "ansible_python_interpreter": python.display().to_string(),
-        "kd_args": args,
+        "kd_args": client_flags(lab),
         "kd_environment": env,
     })
 }

@@ -5,7 +5,7 @@ pub mod diff;
 pub mod summarize;
 
 use crate::diagnosis::Cause;
-use crate::evidence::{Evidence, TrustSource};
+use crate::evidence::Evidence;
 use serde_json::Value;
 use std::path::Path;
 
@@ -37,21 +37,21 @@ impl Report {
         let ev = v
             .get("evidence")
             .ok_or_else(|| ReportError::Shape(origin.into(), "no evidence".into()))?;
-        let evidence = Evidence::read(&ev.to_string()).map_err(|e| ReportError::Shape(origin.into(), e.to_string()))?;
-        let root = v["causes"]
-            .get(0)
-            .and_then(|c| serde_json::from_value::<Cause>(c.clone()).ok());
-        let root_leaf = v["findings"]
-            .as_array()
-            .and_then(|f| f.iter().find(|f| f["severity"] == "problem"))
-            .and_then(|f| f["leaf"].as_str())
-            .map(String::from);
+        // Outside text: escaped before it is compared or shown. The verdict and the root
+        // cause are this build's diagnosis of the evidence, never the report's own claim,
+        // so an edited or stale verdict cannot pass a failing host as ok.
+        let evidence = Evidence::read(&ev.to_string())
+            .map_err(|e| ReportError::Shape(origin.into(), e.to_string()))?
+            .sanitized();
+        let d = crate::diagnosis::evaluate(&evidence);
+        let root = d.root().map(|f| f.cause);
+        let root_leaf = d.root().map(|f| f.leaf.to_string());
         Ok(Report {
             host: v["host"]["name"]
                 .as_str()
                 .map(crate::outside::text::clean)
                 .unwrap_or_else(|| origin.to_string()),
-            ok: v["verdict"] == "ok",
+            ok: d.ok(),
             root,
             root_leaf,
             evidence,
@@ -227,11 +227,7 @@ pub fn facts(ev: &Evidence) -> Vec<Fact> {
             } else {
                 format!("not trusted: {}", v.problem.map(|p| p.to_string()).unwrap_or_default())
             };
-            let kind = match v.source {
-                TrustSource::CaFile | TrustSource::System => Kind::TlsTrust,
-                TrustSource::KeyspacesRoots => Kind::TlsTrust,
-            };
-            add(&format!("trust: {}", v.source), verdict, kind);
+            add(&format!("trust: {}", v.source), verdict, Kind::TlsTrust);
         }
     }
     if let Some(id) = &ev.identity {

@@ -6,7 +6,6 @@
 use super::LabDescriptor;
 use super::scenario::AuthMode as LabAuth;
 use crate::cli::{AuthArg, OperationArg, TargetArgs};
-use crate::evidence::OperationKind;
 use crate::secret::Secret;
 use crate::target::{StaticKeys, Target, UsageError};
 use std::collections::HashMap;
@@ -41,18 +40,7 @@ pub fn args(d: &LabDescriptor, step_timeout: Duration) -> TargetArgs {
         sts_endpoint: None,
         aws_endpoint_url: Some(d.sts.clone()),
         probe_writes: c.probe_writes,
-        operations: c
-            .operations
-            .iter()
-            .map(|o| match o {
-                OperationKind::Select => OperationArg::Select,
-                OperationKind::Modify => OperationArg::Modify,
-                OperationKind::Create => OperationArg::Create,
-                OperationKind::Alter => OperationArg::Alter,
-                OperationKind::Drop => OperationArg::Drop,
-                OperationKind::Restore => OperationArg::Restore,
-            })
-            .collect(),
+        operations: c.operations.iter().map(|k| OperationArg::of(*k)).collect(),
         timeout: step_timeout,
         total_timeout: step_timeout * 3,
         cqlshrc: None,

@@ -202,33 +202,24 @@ pub fn run_check(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>) -> (i
     )
 }
 
-/// The `check` command for a lab's client block, optionally under a wrapper such as
-/// `/usr/bin/time -f %M`.
-pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, wrapper: Option<&[&str]>) -> Command {
+/// The `check` flags of a lab's client block, as a user with that configuration gives them.
+pub fn client_flags(lab: &LabProcess) -> Vec<String> {
     let c = lab.client();
     let host = c["host"].as_str().unwrap();
-    let mut cmd = match wrapper {
-        Some(w) => {
-            let mut cmd = Command::new(w[0]);
-            cmd.args(&w[1..]).arg(bin());
-            cmd
-        }
-        None => Command::new(bin()),
-    };
-    cmd.arg("check")
-        .args(["--host", host])
-        .args(["--port", &c["port"].to_string()])
-        .args(["--resolve", &format!("{host}:127.0.0.1")])
-        .args(["--region", c["region"].as_str().unwrap()])
-        .args(["--auth", c["auth"].as_str().unwrap()])
-        .args(["--aws-endpoint-url", lab.json["sts"].as_str().unwrap()])
-        .args(extra)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", lab.dir.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    let mut args: Vec<String> = vec![
+        "--host".into(),
+        host.into(),
+        "--port".into(),
+        c["port"].to_string(),
+        "--resolve".into(),
+        format!("{host}:127.0.0.1"),
+        "--region".into(),
+        c["region"].as_str().unwrap().into(),
+        "--auth".into(),
+        c["auth"].as_str().unwrap().into(),
+        "--aws-endpoint-url".into(),
+        lab.json["sts"].as_str().unwrap().into(),
+    ];
     for (flag, key) in [
         ("--ca-file", "ca_file"),
         ("--keyspace", "keyspace"),
@@ -238,19 +229,32 @@ pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, w
         ("--driver-config", "driver_config"),
     ] {
         if let Some(v) = c[key].as_str() {
-            cmd.args([flag, v]);
+            args.extend([flag.to_string(), v.to_string()]);
         }
     }
     if c["tls"] == false {
-        cmd.arg("--no-tls");
+        args.push("--no-tls".into());
     }
     if let Some(ops) = c["operations"].as_array().filter(|o| !o.is_empty()) {
         let list: Vec<&str> = ops.iter().filter_map(|o| o.as_str()).collect();
-        cmd.args(["--operations", &list.join(",")]);
+        args.extend(["--operations".to_string(), list.join(",")]);
     }
     if c["probe_writes"] == true {
-        cmd.arg("--probe-writes");
+        args.push("--probe-writes".into());
     }
+    args
+}
+
+/// The environment of a lab's client: its credentials (never on argv) and a HOME and AWS
+/// configuration of its own, so nothing of this host's AWS setup leaks in.
+pub fn client_env(lab: &LabProcess) -> Vec<(&'static str, String)> {
+    let c = lab.client();
+    let mut env = vec![
+        ("HOME", lab.dir.path().display().to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+    ];
     for (var, key) in [
         ("KEYSPACES_PASSWORD", "password"),
         ("AWS_ACCESS_KEY_ID", "access_key_id"),
@@ -258,9 +262,29 @@ pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, w
         ("AWS_SESSION_TOKEN", "session_token"),
     ] {
         if let Some(v) = c[key].as_str() {
-            cmd.env(var, v);
+            env.push((var, v.to_string()));
         }
     }
+    env
+}
+
+/// The `check` command for a lab's client block, optionally under a wrapper such as
+/// `/usr/bin/time -f %M`.
+pub fn check_command(lab: &LabProcess, extra: &[&str], rust_log: Option<&str>, wrapper: Option<&[&str]>) -> Command {
+    let mut cmd = match wrapper {
+        Some(w) => {
+            let mut cmd = Command::new(w[0]);
+            cmd.args(&w[1..]).arg(bin());
+            cmd
+        }
+        None => Command::new(bin()),
+    };
+    cmd.arg("check")
+        .args(client_flags(lab))
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(client_env(lab));
     if let Some(l) = rust_log {
         cmd.env("RUST_LOG", l);
     }
