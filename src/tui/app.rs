@@ -95,13 +95,10 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("e", "export the report (Markdown, redacted) to a file"),
     ("c", "copy the selected fix command (OSC 52)"),
     ("s", "next scenario (demo only)"),
+    ("p", "paste your app's error and walk it, beside the panes"),
     (
-        "p",
-        "paste your application's error: explained beside the evidence, as a walk",
-    ),
-    (
-        "1-9 / Backspace",
-        "answer the walk's question / take the last answer back",
+        "digits / Backspace",
+        "walk: answer (Enter ends a 2-digit number) / undo",
     ),
     ("?", "open this help"),
     ("Esc", "close this help"),
@@ -120,6 +117,32 @@ pub struct WalkView {
     pub text: String,
     pub walk: crate::walk::Walk,
     pub scroll: u16,
+    /// Digits typed toward an answer's number, when a question has ten answers or more.
+    pub typed: String,
+}
+
+impl WalkView {
+    /// A digit toward an answer: the answer is taken as soon as no further digit could
+    /// name another one (at once for questions of up to nine answers), else on Enter.
+    fn digit(&mut self, d: char) {
+        let count = self.walk.question().map(|q| q.answers.len()).unwrap_or(0);
+        self.typed.push(d);
+        let n: usize = self.typed.parse().unwrap_or(0);
+        if n == 0 || n > count {
+            self.typed.clear();
+        } else if n * 10 > count {
+            self.choose();
+        }
+    }
+
+    fn choose(&mut self) {
+        if let Ok(n) = self.typed.parse::<usize>()
+            && self.walk.answer(n)
+        {
+            self.scroll = 0;
+        }
+        self.typed.clear();
+    }
 }
 
 /// The largest text the paste box keeps (as `explain` reads).
@@ -268,6 +291,7 @@ impl App {
             text: text.to_string(),
             walk: crate::walk::Walk::from_text(text),
             scroll: 0,
+            typed: String::new(),
         })));
     }
 
@@ -282,6 +306,8 @@ impl App {
     pub fn paste(&mut self, text: &str) -> bool {
         match &mut self.overlay {
             Some(Overlay::Paste(buf)) => {
+                // Terminals deliver a pasted line break as CR: the paste keeps its lines.
+                let text = text.replace("\r\n", "\n").replace('\r', "\n");
                 let room = PASTE_MAX.saturating_sub(buf.len());
                 buf.extend(text.chars().scan(0usize, |n, c| {
                     *n += c.len_utf8();
@@ -319,7 +345,11 @@ impl App {
             Some(Overlay::Walk(v)) => match key.code {
                 KeyCode::Esc => self.close_overlay(),
                 KeyCode::Char('q') => self.quit = true,
-                KeyCode::Char(c @ '1'..='9') if v.walk.answer(c as usize - '0' as usize) => v.scroll = 0,
+                KeyCode::Char(c @ '0'..='9') => v.digit(c),
+                KeyCode::Enter if !v.typed.is_empty() => v.choose(),
+                KeyCode::Backspace if !v.typed.is_empty() => {
+                    v.typed.pop();
+                }
                 KeyCode::Backspace | KeyCode::Char('u') => {
                     v.walk.undo();
                 }
@@ -421,7 +451,7 @@ impl App {
             Some(Overlay::Paste(_)) => return "paste or type the error · Enter explain · Esc close".into(),
             Some(Overlay::Walk(v)) => {
                 let keys = if v.walk.question().is_some() {
-                    "1-9 answer · Backspace change last answer · ↑↓ scroll · Esc close · q quit"
+                    "digits answer · Backspace change last answer · ↑↓ scroll · Esc close · q quit"
                 } else {
                     "Backspace change last answer · ↑↓ PgDn scroll · Esc close · q quit"
                 };
@@ -490,6 +520,49 @@ mod tests {
             narrow.contains("q quit") && narrow.contains("s next scenario"),
             "{narrow}"
         );
+    }
+
+    /// A question of more than nine answers takes two-digit numbers: a digit that could
+    /// still go on waits for the next or for Enter; one that cannot answers at once.
+    #[test]
+    fn every_answer_of_a_long_question_is_reachable_by_number() {
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let count = |app: &App| match &app.overlay {
+            Some(Overlay::Walk(v)) => (v.walk.steps.len(), v.walk.question().map(|q| q.answers.len())),
+            _ => (0, None),
+        };
+        let mut app = App::new(true, None);
+        app.open_walk("xyzzy");
+        let (steps, answers) = count(&app);
+        let answers = answers.expect("the root question is open");
+        assert!(answers >= 12, "the root has many answers: {answers}");
+        app.overlay_key(key('1'));
+        assert_eq!(count(&app).0, steps, "1 could still be 1x: it waits");
+        app.overlay_key(key('2'));
+        assert_eq!(count(&app).0, steps + 1, "12 answers at once");
+        match &app.overlay {
+            Some(Overlay::Walk(v)) => assert_eq!(v.walk.steps.last().map(|s| s.branch), Some(11)),
+            _ => panic!("the walk"),
+        }
+        app.overlay_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        app.overlay_key(key('1'));
+        app.overlay_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        match &app.overlay {
+            Some(Overlay::Walk(v)) => assert_eq!(v.walk.steps.last().map(|s| s.branch), Some(0), "1 then Enter"),
+            _ => panic!("the walk"),
+        }
+    }
+
+    #[test]
+    fn a_pasted_line_break_is_a_line_break() {
+        let mut app = App::new(true, None);
+        assert!(!app.paste("ignored"), "no box open");
+        app.open_paste();
+        assert!(app.paste("first\rsecond\r\nthird"));
+        match &app.overlay {
+            Some(Overlay::Paste(b)) => assert_eq!(b, "first\nsecond\nthird"),
+            _ => panic!("the paste box"),
+        }
     }
 
     #[test]

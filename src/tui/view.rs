@@ -621,7 +621,7 @@ fn draw_diagnosis(f: &mut Frame, app: &mut App, area: Rect) {
 }
 
 fn draw_help(f: &mut Frame, area: Rect) {
-    let w = area.width.min(64);
+    let w = area.width.min(78);
     let h = (BINDINGS.len() as u16 + 2).min(area.height);
     let r = Rect {
         x: area.x + (area.width - w) / 2,

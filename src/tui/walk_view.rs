@@ -72,8 +72,11 @@ fn walk_lines(v: &WalkView) -> Vec<Line<'static>> {
     if let Some(q) = v.walk.question() {
         l.push(Line::from(""));
         l.push(Line::from(format!("? {}", q.question)).style(bold));
-        for (i, a) in q.answers.iter().enumerate().take(9) {
+        for (i, a) in q.answers.iter().enumerate() {
             l.push(Line::from(format!("  {}) {a}", i + 1)));
+        }
+        if !v.typed.is_empty() {
+            l.push(Line::from(format!("Answer {}_ (another digit, or Enter)", v.typed)).style(bold));
         }
         l.push(Line::from(""));
         l.push(Line::from(format!("How to find out: {}", q.ask)));
