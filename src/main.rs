@@ -300,6 +300,14 @@ fn run_summarize(args: keyspaces_doctor::cli::SummarizeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // No report is no evidence: never a summary that reads as all clear.
+    if reports.is_empty() {
+        eprintln!(
+            "error: no report in {}; pass check --json reports (*.json), a directory of them, or - for JSON lines on stdin",
+            args.reports.join(", ")
+        );
+        return ExitCode::from(2);
+    }
     let s = summarize::summarize(&reports);
     let out = if args.json {
         serde_json::to_string(&s).unwrap_or_default()

@@ -109,6 +109,11 @@ fn summarize_groups_by_root_cause_and_diff_names_the_cause_first() {
     let (_, out, _) = run(&["diff", healthy.to_str().unwrap(), forged_path.to_str().unwrap()]);
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
     assert!(out.contains("failing: invalid-credentials"), "{out}");
+    // No report at all is not a fleet that is fine.
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(&["summarize", empty.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.is_empty() && err.contains("no report"), "{err}");
     // Bad input is a usage error that says what to pass.
     let (code, _, err) = run(&["diff", "/dev/null", healthy.to_str().unwrap()]);
     assert_eq!(code, 2);
